@@ -1,0 +1,50 @@
+# Closer Together: `make run` serves the skill, `make test` runs the whole suite.
+# Both set everything up first, on a fresh machine too.
+
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 8080
+
+.PHONY: run test test-quick bench loadtest lint system setup package clean
+
+run: setup
+	$(BIN)/closer serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+test-quick: setup
+	$(BIN)/pytest -q -m "not vosk and not slow"
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+loadtest: setup
+	$(BIN)/python -m bench.loadtest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+package: setup
+	$(BIN)/closer package
+
+setup: system $(STAMP)
+
+# Debian packages: espeak-ng (pyttsx3's voice), sox (audio checks), PortAudio
+# (microphone), PostgreSQL (its tests start a real server).
+system:
+	@bash deploy/install-system-packages.sh
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
