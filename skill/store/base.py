@@ -76,7 +76,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def update(self, household_id: str, **changes: object) -> Household:
-        """Set the given PROFILE_FIELDS (creating the household if needed); returns the new state."""
+        """Set some PROFILE_FIELDS (creating the household if needed); returns the new state."""
 
     @abc.abstractmethod
     def record_visit(self, household_id: str) -> Household:

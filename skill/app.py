@@ -1,0 +1,159 @@
+"""The skill: every ritual's handler behind one ask-sdk-core CustomSkill.
+
+Both front doors (the Alexa webhook and the local speaker) call ``invoke``; nothing
+here knows which door a request came through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+    AbstractRequestInterceptor,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
+from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
+
+from skill.cards import Deck, default_deck
+from skill.handlers import appreciation, cards, checkin, general, hug, journal, privacy
+from skill.store import Store, StoreUnavailable
+from skill.turn import Services, Turn
+
+log = logging.getLogger("closer.skill")
+serializer = DefaultSerializer()
+
+Ritual = Callable[[Turn], Response]
+
+INTENTS: dict[str, Ritual] = {
+    "QuestionIntent": cards.question,
+    "HugIntent": hug.hug,
+    "AppreciationRoundIntent": appreciation.start,
+    "QuietAppreciationRoundIntent": appreciation.quiet_round,
+    "ShareAppreciationIntent": appreciation.share,
+    "CheckInIntent": checkin.check_in,
+    "JournalIntent": journal.read_journal,
+    "SetNamesIntent": appreciation.set_names,
+    "ForgetUsIntent": privacy.ask_forget,
+    "AMAZON.NextIntent": cards.next_card,
+    "AMAZON.RepeatIntent": general.repeat,
+    "AMAZON.HelpIntent": general.help_,
+    "AMAZON.StopIntent": general.stop,
+    "AMAZON.CancelIntent": general.stop,
+    "AMAZON.YesIntent": partial(general.yes_no, yes=True),
+    "AMAZON.NoIntent": partial(general.yes_no, yes=False),
+    "AMAZON.StartOverIntent": general.start_over,
+    "AMAZON.FallbackIntent": general.fallback,
+    "AMAZON.NavigateHomeIntent": general.navigate_home,
+}
+
+
+class IntentRoute(AbstractRequestHandler):
+    def __init__(self, name: str, ritual: Ritual, services: Services) -> None:
+        self.name, self.ritual, self.services = name, ritual, services
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name(self.name)(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.ritual(Turn(handler_input, self.services))
+
+
+class RequestRoute(AbstractRequestHandler):
+    """Any request of one type (LaunchRequest, an unknown IntentRequest, ...)."""
+
+    def __init__(self, request_type: str, ritual: Callable[[Turn], Response | None],
+                 services: Services) -> None:
+        self.request_type, self.ritual, self.services = request_type, ritual, services
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type(self.request_type)(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        answer = self.ritual(Turn(handler_input, self.services))
+        return answer if answer is not None else handler_input.response_builder.response
+
+
+def _session_ended(turn: Turn) -> None:
+    return None
+
+
+def _skill_disabled(turn: Turn) -> None:
+    """AlexaSkillEvent.SkillDisabled: the household's data goes with the skill."""
+    turn.store.forget(turn.household_id)
+    log.info("household forgotten on skill disable")
+
+
+class AnyOtherRequest(AbstractRequestHandler):
+    """Events the skill does not act on (SkillEnabled, ...) get an empty, valid answer."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+class LogRequest(AbstractRequestInterceptor):
+    """One line per request: its type and intent name, never what was said."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        request = handler_input.request_envelope.request
+        intent = getattr(getattr(request, "intent", None), "name", None)
+        log.info("request", extra={"request_type": get_request_type(handler_input),
+                                   "intent": intent})
+        # A free-text answer is expected only right after the question that elicited it.
+        handler_input.attributes_manager.session_attributes.pop("expecting", None)
+
+
+class Trouble(AbstractExceptionHandler):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        storage = isinstance(exception, StoreUnavailable)
+        log.error("handler failed", extra={"error": type(exception).__name__})
+        if not storage:
+            log.debug("handler failure detail", exc_info=exception)
+        return general.trouble(Turn(handler_input, self.services), storage)
+
+
+def build_skill(store: Store, deck: Deck | None = None,
+                clock: Callable | None = None) -> CustomSkill:
+    services = Services(store=store, deck=deck or default_deck())
+    if clock is not None:
+        services.clock = clock
+    builder = SkillBuilder()
+    builder.add_global_request_interceptor(LogRequest())
+    builder.add_request_handler(RequestRoute("LaunchRequest", general.launch, services))
+    for name, ritual in INTENTS.items():
+        builder.add_request_handler(IntentRoute(name, ritual, services))
+    builder.add_request_handler(RequestRoute("IntentRequest", general.unknown, services))
+    builder.add_request_handler(RequestRoute("SessionEndedRequest", _session_ended, services))
+    builder.add_request_handler(
+        RequestRoute("AlexaSkillEvent.SkillDisabled", _skill_disabled, services))
+    builder.add_request_handler(AnyOtherRequest())
+    builder.add_exception_handler(Trouble(services))
+    return builder.create()
+
+
+def invoke(skill: CustomSkill, envelope: dict) -> dict:
+    """Run one Alexa request (as parsed JSON) through the skill; returns the response JSON."""
+    request = serializer.deserialize(_json(envelope), RequestEnvelope)
+    response: ResponseEnvelope = skill.invoke(request_envelope=request, context=None)
+    return serializer.serialize(response)
+
+
+def _json(envelope: dict) -> str:
+    return json.dumps(envelope)

@@ -1,0 +1,40 @@
+"""AMAZON.DURATION values (ISO-8601 durations such as PT20S, PT1M30S) to seconds."""
+
+from __future__ import annotations
+
+import re
+
+_ISO = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def iso_seconds(value: str | None) -> float | None:
+    """Seconds in an ISO-8601 duration, or None when it is missing or unparseable."""
+    if not value:
+        return None
+    match = _ISO.match(value.strip().upper())
+    if not match or value.strip().upper() in {"P", "PT"}:
+        return None
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    if not parts:
+        return None
+    return (
+        parts.get("days", 0) * 86400
+        + parts.get("hours", 0) * 3600
+        + parts.get("minutes", 0) * 60
+        + parts.get("seconds", 0)
+    )
+
+
+def spoken(seconds: int) -> str:
+    """'twenty seconds', 'a minute', 'a minute and a half', '90 seconds'."""
+    if seconds == 60:
+        return "a minute"
+    if seconds == 90:
+        return "a minute and a half"
+    if seconds == 120:
+        return "two minutes"
+    return f"{seconds} seconds"

@@ -1,0 +1,167 @@
+"""The evening appreciation round: by name, each partner says one thing they appreciated
+about the other today; the speaker mirrors it back and closes the evening.
+
+Steps: names (if unknown) -> journal opt-in (first time) -> first -> second -> goodnight.
+An unfinished round resumes when started again within RESUME_WINDOW.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from ask_sdk_model import Response
+
+from skill import ssml
+from skill.store import Appreciation
+from skill.turn import Turn
+
+RESUME_WINDOW = timedelta(hours=6)
+INTENT, SLOT = "ShareAppreciationIntent", "appreciation"
+
+_CARRIERS = re.compile(
+    r"^(?:i\s+)?(?:really\s+)?(?:appreciated|appreciate|loved|love|liked|enjoyed|am grateful|'m grateful|"
+    r"was grateful|am thankful|was thankful|thank you|thanks)\s*(?:for|that|when|how|about)?\s+",
+    re.IGNORECASE,
+)
+_MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i'll": "they'll",
+           "me": "them", "my": "their", "mine": "theirs", "myself": "themselves", "am": "are",
+           "was": "were"}
+
+
+def mirror(said: str) -> str:
+    """Turn the speaker's words toward the listener: 'you made me laugh' -> 'you made them laugh'."""
+    core = _CARRIERS.sub("", said.strip()).rstrip(".!")
+    core = re.sub(r"^that\s+", "", core, flags=re.IGNORECASE)
+    words = core.split()
+    out = []
+    for i, word in enumerate(words):
+        low = word.lower()
+        # 'am'/'was' change only after 'I' ("I was tired" -> "they were tired").
+        if low in {"am", "was"} and (i == 0 or words[i - 1].lower() != "i"):
+            out.append(word)
+        else:
+            out.append(_MIRROR.get(low, word))
+    return " ".join(out)
+
+
+def _names(turn: Turn) -> tuple[str, str]:
+    return turn.household.names or ("the first of you", "the other")
+
+
+def start(turn: Turn) -> Response:
+    state = turn.household.round_state or {}
+    started = state.get("started_at")
+    fresh = started is None or turn.now - datetime.fromisoformat(started) > RESUME_WINDOW
+    if fresh:
+        state = {"started_at": turn.now.isoformat(), "step": "first"}
+        turn.remember(round_state=state)
+        return advance(turn, preface="Let's begin your appreciation round.")
+    return advance(turn, preface="Let's pick up your appreciation round where we stopped.")
+
+
+def advance(turn: Turn, preface: str = "") -> Response:
+    """Ask for whatever the round needs next."""
+    turn.set_mode("round")
+    household = turn.household
+    if household.names is None:
+        turn.session["round_step"] = "names"
+        return turn.say(
+            f"{preface} First, who's here tonight? Tell me your two first names, "
+            "like, we're Sam and Alex.",
+            "Tell me your two first names, like, we're Sam and Alex.",
+        )
+    if household.journal_opt_in is None:
+        turn.session["round_step"] = "optin"
+        return turn.say(
+            f"{preface} Before we start: would you like me to keep your appreciations in a "
+            "private journal, so you can hear them again this week? Yes or no.",
+            "Should I keep your appreciations in a journal? Yes or no.",
+        )
+    step = (household.round_state or {}).get("step", "first")
+    giver, receiver = household.names if step == "first" else household.names[::-1]
+    turn.session["round_step"] = step
+    ask = (
+        f"{ssml.text(giver)}, what's one thing you appreciated about {ssml.text(receiver)} today?"
+    )
+    return turn.elicit(INTENT, SLOT, f"{preface} {ask}".strip(),
+                       f"{ssml.text(giver)}, tell {ssml.text(receiver)} one thing you appreciated today.")
+
+
+def share(turn: Turn) -> Response:
+    """One partner's appreciation: mirror it back, save it if the journal is on, move on."""
+    household = turn.household
+    said = turn.slot_value(SLOT)
+    if turn.mode != "round" and not household.round_state:
+        return turn.say(
+            "That's lovely to hear. To share appreciations with each other, say, "
+            "start our appreciation round.",
+            "Say, start our appreciation round, or give us a question.",
+        )
+    if household.names is None or household.journal_opt_in is None:
+        return advance(turn)
+    if said is None:
+        return advance(turn, preface="Sorry, I didn't catch that.")
+    step = (household.round_state or {}).get("step", "first")
+    giver, receiver = household.names if step == "first" else household.names[::-1]
+    if household.journal_opt_in:
+        turn.store.add_appreciation(
+            turn.household_id, Appreciation(giver=giver, receiver=receiver, text=said, said_at=turn.now)
+        )
+    echo = (
+        f"{ssml.text(receiver)}, {ssml.text(giver)} appreciated this about you: "
+        f"{ssml.text(mirror(said))}. {ssml.pause(1)}"
+    )
+    if step == "first":
+        turn.remember(round_state={**(household.round_state or {}), "step": "second"})
+        return advance(turn, preface=f"Thank you. {echo}")
+    turn.remember(round_state=None)
+    turn.set_mode(None)
+    return turn.say(
+        f"{echo} Two thank-yous, said out loud. That's a beautiful way to end a day. "
+        f"Sleep well, {ssml.text(giver)} and {ssml.text(receiver)}. Goodnight.",
+        end=True,
+    )
+
+
+def quiet_round(turn: Turn) -> Response:
+    """Both turns paced with timed pauses; nothing is heard or recorded."""
+    first, second = _names(turn)
+    turn.set_mode(None)
+    return turn.say(
+        "A quiet appreciation round. I won't listen or record anything. "
+        f"{ssml.text(first)}, turn to {ssml.text(second)} and tell them one thing you "
+        f"appreciated about them today. {ssml.pause(30)}"
+        f"Thank you. Now {ssml.text(second)}, tell {ssml.text(first)} one thing you appreciated "
+        f"about them today. {ssml.pause(30)}"
+        "Thank you both. Sleep well. Goodnight.",
+        end=True,
+    )
+
+
+def set_names(turn: Turn) -> Response:
+    first, second = turn.slot_value("firstName"), turn.slot_value("secondName")
+    if not first or not second:
+        return turn.say(
+            "I need both first names, like, we're Sam and Alex.",
+            "Tell me your two first names, like, we're Sam and Alex.",
+        )
+    first, second = first.title(), second.title()
+    turn.remember(first_name=first, second_name=second)
+    if turn.mode == "round":
+        return advance(turn, preface=f"Lovely to meet you, {ssml.text(first)} and {ssml.text(second)}.")
+    return turn.say(
+        f"Lovely to meet you, {ssml.text(first)} and {ssml.text(second)}. "
+        "Want a question, a hug, or your appreciation round?",
+        "Try, give us a question, or start our appreciation round.",
+    )
+
+
+def answer_opt_in(turn: Turn, keep: bool) -> Response:
+    turn.remember(journal_opt_in=keep)
+    preface = (
+        "Okay, I'll keep them in your journal. Say, read our journal, any time this week."
+        if keep
+        else "Okay, I won't keep anything you say."
+    )
+    return advance(turn, preface=preface)

@@ -1,0 +1,29 @@
+"""Rose, thorn, bud: both partners, paced within one response, with timed pauses."""
+
+from __future__ import annotations
+
+from ask_sdk_model import Response
+
+from skill import ssml
+from skill.turn import Turn
+
+PAUSE_S = 20
+_PARTS = [
+    ("rose", "a highlight of your day, something that went well"),
+    ("thorn", "something that was hard today"),
+    ("bud", "something you're looking forward to"),
+]
+
+
+def check_in(turn: Turn) -> Response:
+    first, second = turn.household.names or ("the first of you", "the other")
+    lines = ["Let's do rose, thorn, bud. Talk to each other, I'll keep time."]
+    for name in (first, second):
+        lines.append(f"{ssml.text(name)}, you're first." if name == first else
+                     f"Now {ssml.text(name)}, your turn.")
+        for part, meaning in _PARTS:
+            lines.append(f"Your {part}: {meaning}. {ssml.pause(PAUSE_S)}")
+    lines.append("Thank you both for checking in. If a thorn feels heavy, be gentle with each "
+                 "other tonight.")
+    turn.set_mode(None)
+    return turn.say(" ".join(lines), end=True)

@@ -1,0 +1,390 @@
+"""SQLite household store: the embedded default (one file, WAL mode, one connection per thread).
+
+Every write runs in one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's write lock
+up front, so concurrent requests for the same household (threads or processes, each with
+its own connection) serialize and never lose an update. The schema is versioned with
+``PRAGMA user_version``; ``MIGRATIONS`` are applied in order, in one transaction, at open.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from skill.store.base import PROFILE_FIELDS, Appreciation, Household, Store, StoreUnavailable
+
+T = TypeVar("T")
+
+# Ordered schema migrations; migration i (0-based) brings the schema to user_version i + 1.
+# Append new migrations; never edit one that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE households (
+            household_id   TEXT PRIMARY KEY,
+            first_name     TEXT,
+            second_name    TEXT,
+            journal_opt_in INTEGER,
+            visits         INTEGER NOT NULL DEFAULT 0,
+            last_category  TEXT,
+            last_card_id   TEXT,
+            round_state    TEXT,
+            checkin_state  TEXT,
+            created_at     TEXT NOT NULL,
+            updated_at     TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE seen_cards (
+            household_id TEXT NOT NULL,
+            card_id      TEXT NOT NULL,
+            seen_at      TEXT NOT NULL,
+            PRIMARY KEY (household_id, card_id)
+        )
+        """,
+        """
+        CREATE TABLE hugs (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            household_id TEXT NOT NULL,
+            seconds      INTEGER NOT NULL,
+            at           TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX hugs_household_at ON hugs (household_id, at)",
+        """
+        CREATE TABLE appreciations (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            household_id TEXT NOT NULL,
+            giver        TEXT NOT NULL,
+            receiver     TEXT NOT NULL,
+            text         TEXT NOT NULL,
+            said_at      TEXT NOT NULL,
+            extra        TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX appreciations_household_said_at ON appreciations (household_id, said_at)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Tables holding rows of a household; ``forget`` empties all of them.
+HOUSEHOLD_TABLES = ("seen_cards", "hugs", "appreciations", "households")
+
+_JSON_FIELDS = frozenset({"round_state", "checkin_state"})
+_HOUSEHOLD_COLUMNS = (
+    "household_id, first_name, second_name, journal_opt_in, visits, last_category, "
+    "last_card_id, round_state, checkin_state"
+)
+
+
+def _ts(value: datetime) -> str:
+    """ISO-8601 UTC text of fixed width, so text order is time order (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _now() -> str:
+    return _ts(datetime.now(UTC))
+
+
+def _household(row: sqlite3.Row | None, household_id: str) -> Household:
+    if row is None:
+        return Household(household_id=household_id)
+    opt_in = row["journal_opt_in"]
+    return Household(
+        household_id=row["household_id"],
+        first_name=row["first_name"],
+        second_name=row["second_name"],
+        journal_opt_in=None if opt_in is None else bool(opt_in),
+        visits=row["visits"],
+        last_category=row["last_category"],
+        last_card_id=row["last_card_id"],
+        round_state=None if row["round_state"] is None else json.loads(row["round_state"]),
+        checkin_state=None if row["checkin_state"] is None else json.loads(row["checkin_state"]),
+    )
+
+
+def _column_value(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if name in _JSON_FIELDS:
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict or None, not {type(value).__name__}")
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if name == "journal_opt_in":
+        return int(bool(value))
+    return str(value)
+
+
+class SQLiteStore(Store):
+    """Household state in one SQLite file; safe to share across threads and processes."""
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = 10_000) -> None:
+        self.path = Path(path).expanduser()
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create database directory: {exc}") from exc
+        self._guard(self._migrate, "cannot open database")
+
+    # -- connections -------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreUnavailable("store is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # only so close() may close it from another thread
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+
+    def _guard(self, fn: Callable[[], T], what: str) -> T:
+        """Run ``fn``, turning SQLite's operational failures into StoreUnavailable."""
+        try:
+            return fn()
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as exc:  # OperationalError: locked, disk full, I/O ...
+            raise StoreUnavailable(f"{what}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"database schema version {version} is newer than this skill ({SCHEMA_VERSION})"
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            if version != SCHEMA_VERSION:
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(
+            self._guard(
+                lambda: self._conn().execute("PRAGMA user_version").fetchone()[0],
+                "cannot read database",
+            )
+        )
+
+    @staticmethod
+    def _ensure_household(conn: sqlite3.Connection, household_id: str) -> None:
+        now = _now()
+        conn.execute(
+            "INSERT OR IGNORE INTO households (household_id, created_at, updated_at) "
+            "VALUES (?, ?, ?)",
+            (household_id, now, now),
+        )
+
+    @staticmethod
+    def _select(conn: sqlite3.Connection, household_id: str) -> sqlite3.Row | None:
+        return conn.execute(
+            f"SELECT {_HOUSEHOLD_COLUMNS} FROM households WHERE household_id = ?",
+            (household_id,),
+        ).fetchone()
+
+    # -- Store -------------------------------------------------------------------------
+
+    def load(self, household_id: str) -> Household:
+        def run() -> Household:
+            return _household(self._select(self._conn(), household_id), household_id)
+
+        return self._guard(run, "cannot read household")
+
+    def update(self, household_id: str, **changes: object) -> Household:
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not profile fields: {', '.join(sorted(unknown))}")
+        values = {name: _column_value(name, value) for name, value in changes.items()}
+
+        def run() -> Household:
+            with self._write() as conn:
+                self._ensure_household(conn, household_id)
+                if values:
+                    assignments = ", ".join(f"{name} = ?" for name in values)  # names whitelisted
+                    conn.execute(
+                        f"UPDATE households SET {assignments}, updated_at = ? "
+                        "WHERE household_id = ?",
+                        (*values.values(), _now(), household_id),
+                    )
+                return _household(self._select(conn, household_id), household_id)
+
+        return self._guard(run, "cannot save household")
+
+    def record_visit(self, household_id: str) -> Household:
+        def run() -> Household:
+            with self._write() as conn:
+                before = _household(self._select(conn, household_id), household_id)
+                self._ensure_household(conn, household_id)
+                conn.execute(
+                    "UPDATE households SET visits = visits + 1, updated_at = ? "
+                    "WHERE household_id = ?",
+                    (_now(), household_id),
+                )
+                return before
+
+        return self._guard(run, "cannot record visit")
+
+    def deal_card(
+        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None
+    ) -> tuple[str, bool]:
+        cards = list(dict.fromkeys(pool))  # unique, in pool order (deterministic with a seed)
+        if not cards:
+            raise ValueError("cannot deal from an empty pool")
+        chooser = rng or random
+
+        def run() -> tuple[str, bool]:
+            with self._write() as conn:
+                self._ensure_household(conn, household_id)
+                # Newest first. A fresh insert always gets the highest rowid, so rowid orders
+                # exactly even when two deals share a timestamp or the clock steps back.
+                seen_rows = conn.execute(
+                    "SELECT card_id FROM seen_cards WHERE household_id = ? ORDER BY rowid DESC",
+                    (household_id,),
+                ).fetchall()
+                in_pool = set(cards)
+                seen_in_pool = [row[0] for row in seen_rows if row[0] in in_pool]
+                seen = set(seen_in_pool)
+                unseen = [card for card in cards if card not in seen]
+                reshuffled = not unseen
+                if reshuffled:
+                    last = seen_in_pool[0] if seen_in_pool else None
+                    if last is None:
+                        row = self._select(conn, household_id)
+                        last = row["last_card_id"] if row is not None else None
+                    conn.executemany(
+                        "DELETE FROM seen_cards WHERE household_id = ? AND card_id = ?",
+                        [(household_id, card) for card in cards],
+                    )
+                    unseen = [card for card in cards if card != last] if len(cards) > 1 else cards
+                card = chooser.choice(unseen)
+                conn.execute(
+                    "INSERT OR REPLACE INTO seen_cards (household_id, card_id, seen_at) "
+                    "VALUES (?, ?, ?)",
+                    (household_id, card, _now()),
+                )
+                return card, reshuffled
+
+        return self._guard(run, "cannot deal card")
+
+    def record_hug(self, household_id: str, seconds: int, at: datetime) -> int:
+        at_text = _ts(at)
+        week_ago = _ts(at - timedelta(days=7))
+
+        def run() -> int:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO hugs (household_id, seconds, at) VALUES (?, ?, ?)",
+                    (household_id, int(seconds), at_text),
+                )
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM hugs WHERE household_id = ? AND at > ? AND at <= ?",
+                    (household_id, week_ago, at_text),
+                ).fetchone()
+                return int(row[0])
+
+        return self._guard(run, "cannot record hug")
+
+    def add_appreciation(self, household_id: str, appreciation: Appreciation) -> None:
+        params = (
+            household_id,
+            appreciation.giver,
+            appreciation.receiver,
+            appreciation.text,
+            _ts(appreciation.said_at),
+            json.dumps(appreciation.extra, ensure_ascii=False, sort_keys=True),
+        )
+
+        def run() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO appreciations "
+                    "(household_id, giver, receiver, text, said_at, extra) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    params,
+                )
+
+        self._guard(run, "cannot save appreciation")
+
+    def appreciations_since(self, household_id: str, since: datetime) -> list[Appreciation]:
+        def run() -> list[Appreciation]:
+            rows = self._conn().execute(
+                "SELECT giver, receiver, text, said_at, extra FROM appreciations "
+                "WHERE household_id = ? AND said_at >= ? ORDER BY said_at DESC, id DESC",
+                (household_id, _ts(since)),
+            )
+            return [
+                Appreciation(
+                    giver=row["giver"],
+                    receiver=row["receiver"],
+                    text=row["text"],
+                    said_at=_parse_ts(row["said_at"]),
+                    extra=json.loads(row["extra"] or "{}"),
+                )
+                for row in rows
+            ]
+
+        return self._guard(run, "cannot read appreciations")
+
+    def forget(self, household_id: str) -> None:
+        def run() -> None:
+            with self._write() as conn:
+                for table in HOUSEHOLD_TABLES:
+                    conn.execute(f"DELETE FROM {table} WHERE household_id = ?", (household_id,))
+
+        self._guard(run, "cannot forget household")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()

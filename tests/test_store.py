@@ -1,0 +1,439 @@
+"""Household store contract tests over a real database file (SQLite; PostgreSQL can join)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from skill.store import Appreciation, Household, Store, StoreUnavailable, open_store
+from skill.store.sqlite import SCHEMA_VERSION, SQLiteStore
+
+T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite"])
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """Opens independent stores on one database (like separate processes)."""
+    opened: list[Store] = []
+
+    def factory() -> Store:
+        if request.param == "sqlite":
+            store: Store = SQLiteStore(tmp_path / "data" / "closer.sqlite3")
+        else:  # pragma: no cover - e.g. "postgres" once PostgresStore exists
+            raise NotImplementedError(request.param)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory: StoreFactory) -> Store:
+    return store_factory()
+
+
+def run_threads(count: int, target: Callable[[int], None]) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            target(index)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+
+
+# -- households ------------------------------------------------------------------------
+
+
+def test_fresh_household_has_defaults_and_is_new(store: Store) -> None:
+    household = store.load("h1")
+    assert household == Household(household_id="h1")
+    assert household.is_new
+    assert household.names is None
+
+
+def test_load_does_not_create_household(store: Store) -> None:
+    store.load("ghost")
+    assert store.record_visit("ghost").visits == 0
+
+
+def test_update_and_load_round_trip(store: Store) -> None:
+    round_state = {"turn": 2, "said": ["A", "B"], "nested": {"ok": True, "name": "지민"}}
+    updated = store.update(
+        "h1",
+        first_name="Sam",
+        second_name="Alex",
+        journal_opt_in=True,
+        last_category="fun",
+        last_card_id="fun-3",
+        round_state=round_state,
+        checkin_state={"step": "mood"},
+    )
+    loaded = store.load("h1")
+    assert loaded == updated
+    assert loaded.names == ("Sam", "Alex")
+    assert loaded.journal_opt_in is True
+    assert loaded.round_state == round_state
+    assert loaded.checkin_state == {"step": "mood"}
+
+    cleared = store.update("h1", round_state=None, journal_opt_in=False)
+    assert cleared.round_state is None
+    assert cleared.journal_opt_in is False
+    assert cleared.first_name == "Sam"  # untouched fields stay
+
+
+def test_update_rejects_unknown_fields(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.update("h1", visits=10)
+    assert store.load("h1").visits == 0
+
+
+def test_record_visit_returns_previous_state(store: Store) -> None:
+    first = store.record_visit("h1")
+    assert first.is_new and first.visits == 0
+    second = store.record_visit("h1")
+    assert second.visits == 1 and not second.is_new
+    assert store.load("h1").visits == 2
+
+
+# -- cards -----------------------------------------------------------------------------
+
+
+def test_deal_card_never_repeats_until_pool_exhausted(store: Store) -> None:
+    pool = [f"c{i}" for i in range(10)]
+    rng = random.Random(7)
+    dealt = [store.deal_card("h1", pool, rng) for _ in range(10)]
+    assert sorted(card for card, _ in dealt) == sorted(pool)
+    assert not any(reshuffled for _, reshuffled in dealt)
+
+    last = dealt[-1][0]
+    card, reshuffled = store.deal_card("h1", pool, rng)
+    assert reshuffled
+    assert card != last
+    # The new round again deals every card once.
+    rest = [store.deal_card("h1", pool, rng) for _ in range(9)]
+    assert sorted([card] + [c for c, _ in rest]) == sorted(pool)
+    assert not any(r for _, r in rest)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_reshuffle_does_not_deal_last_card_first(store: Store, seed: int) -> None:
+    pool = ["a", "b", "c"]
+    rng = random.Random(seed)
+    first_round = [store.deal_card("h1", pool, rng)[0] for _ in range(3)]
+    card, reshuffled = store.deal_card("h1", pool, rng)
+    assert reshuffled and card != first_round[-1]
+
+
+def test_deal_card_single_card_pool_reshuffles_to_itself(store: Store) -> None:
+    assert store.deal_card("h1", ["only"]) == ("only", False)
+    assert store.deal_card("h1", ["only"]) == ("only", True)
+
+
+def test_deal_card_pools_are_independent(store: Store) -> None:
+    fun = ["f1", "f2"]
+    deep = ["d1", "d2"]
+    store.deal_card("h1", fun)
+    store.deal_card("h1", fun)
+    assert store.deal_card("h1", deep)[1] is False
+    card, reshuffled = store.deal_card("h1", fun)
+    assert reshuffled and card in fun
+    assert store.deal_card("h1", deep)[1] is False  # deep's seen mark survived fun's reshuffle
+
+
+def test_deal_card_households_are_independent(store: Store) -> None:
+    pool = ["a", "b"]
+    store.deal_card("h1", pool)
+    store.deal_card("h1", pool)
+    assert store.deal_card("h2", pool)[1] is False
+
+
+def test_deal_card_across_two_store_instances(store_factory: StoreFactory) -> None:
+    one, two = store_factory(), store_factory()
+    pool = [f"c{i}" for i in range(6)]
+    dealt = []
+    for i in range(6):
+        dealt.append((one if i % 2 else two).deal_card("h1", pool)[0])
+    assert sorted(dealt) == sorted(pool)
+    card, reshuffled = one.deal_card("h1", pool)
+    assert reshuffled and card != dealt[-1]
+
+
+def _deal_in_process(path: str, pool: list[str], count: int) -> list[str]:
+    store = SQLiteStore(path)
+    try:
+        return [store.deal_card("h1", pool)[0] for _ in range(count)]
+    finally:
+        store.close()
+
+
+def test_sqlite_deal_card_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "closer.sqlite3")
+    SQLiteStore(path).close()
+    pool = [f"c{i:02d}" for i in range(60)]
+    with multiprocessing.get_context("spawn").Pool(3) as workers:
+        parts = workers.starmap(_deal_in_process, [(path, pool, 20)] * 3)
+    assert sorted(card for part in parts for card in part) == pool
+
+
+def test_deal_card_empty_pool(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.deal_card("h1", [])
+
+
+# -- hugs and appreciations ------------------------------------------------------------
+
+
+def test_record_hug_counts_the_last_seven_days(store: Store) -> None:
+    assert store.record_hug("h1", 20, T0 - timedelta(days=10)) == 1
+    assert store.record_hug("h1", 20, T0 - timedelta(days=2)) == 1  # the 8-days-older one is out
+    assert store.record_hug("h1", 30, T0 - timedelta(hours=1)) == 2
+    assert store.record_hug("h1", 25, T0) == 3
+    assert store.record_hug("h2", 25, T0) == 1  # other households don't count
+    # Exactly 7 days later the hug at T0 has left the window; earlier hugs never count later.
+    assert store.record_hug("h1", 15, T0 + timedelta(days=7)) == 1
+
+
+def test_appreciations_newest_first_and_since(store: Store) -> None:
+    said = [T0 - timedelta(days=d) for d in (3, 0, 10, 1)]
+    for i, when in enumerate(said):
+        store.add_appreciation(
+            "h1", Appreciation(giver="Sam", receiver="Alex", text=f"thanks {i}", said_at=when)
+        )
+    store.add_appreciation("h2", Appreciation(giver="Jo", receiver="Kim", text="other", said_at=T0))
+
+    everything = store.appreciations_since("h1", T0 - timedelta(days=30))
+    assert [a.said_at for a in everything] == sorted(said, reverse=True)
+    assert [a.text for a in everything] == ["thanks 1", "thanks 3", "thanks 0", "thanks 2"]
+    assert everything[0] == Appreciation("Sam", "Alex", "thanks 1", T0)
+
+    recent = store.appreciations_since("h1", T0 - timedelta(days=3))  # inclusive bound
+    assert [a.text for a in recent] == ["thanks 1", "thanks 3", "thanks 0"]
+    assert store.appreciations_since("h3", T0 - timedelta(days=30)) == []
+
+
+def test_appreciation_extra_round_trips(store: Store) -> None:
+    store.add_appreciation(
+        "h1",
+        Appreciation("Sam", "Alex", "you listened", T0, extra={"mood": "warm", "round": 2}),
+    )
+    (saved,) = store.appreciations_since("h1", T0)
+    assert saved.extra == {"mood": "warm", "round": 2}
+
+
+# -- forget ----------------------------------------------------------------------------
+
+
+def _fill(store: Store, household_id: str) -> None:
+    store.update(household_id, first_name="Sam", round_state={"turn": 1})
+    store.record_visit(household_id)
+    store.deal_card(household_id, ["a", "b", "c"])
+    store.record_hug(household_id, 20, T0)
+    store.add_appreciation(household_id, Appreciation("Sam", "Alex", "thanks", T0))
+
+
+def test_forget_removes_everything_and_spares_others(store: Store) -> None:
+    _fill(store, "h1")
+    _fill(store, "h2")
+    store.forget("h1")
+
+    assert store.load("h1") == Household(household_id="h1")
+    assert store.appreciations_since("h1", T0 - timedelta(days=365)) == []
+    assert store.record_hug("h1", 10, T0) == 1  # the old hug is gone
+    assert [store.deal_card("h1", ["a"])] == [("a", False)]  # seen marks are gone
+
+    other = store.load("h2")
+    assert other.first_name == "Sam" and other.visits == 1 and other.round_state == {"turn": 1}
+    assert len(store.appreciations_since("h2", T0)) == 1
+    assert store.record_hug("h2", 10, T0) == 2
+
+
+def test_forget_leaves_no_rows_in_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "closer.sqlite3"
+    store = SQLiteStore(path)
+    _fill(store, "h1")
+    store.forget("h1")
+    store.close()
+    with sqlite3.connect(path) as conn:
+        for table in ("households", "seen_cards", "hugs", "appreciations"):
+            count = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            assert count == 0, table
+
+
+# -- SQLite specifics ------------------------------------------------------------------
+
+
+def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "closer.sqlite3"
+    store = SQLiteStore(path)
+    store.update("h1", first_name="Sam")
+    assert path.exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_sqlite_reopen_keeps_data_and_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "closer.sqlite3"
+    store = SQLiteStore(path)
+    _fill(store, "h1")
+    store.close()
+
+    reopened = SQLiteStore(path)
+    assert reopened.schema_version == SCHEMA_VERSION >= 1
+    household = reopened.load("h1")
+    assert household.first_name == "Sam" and household.visits == 1
+    assert len(reopened.appreciations_since("h1", T0)) == 1
+    reopened.close()
+
+
+def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "closer.sqlite3"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreUnavailable):
+        SQLiteStore(path)
+
+
+def test_sqlite_locked_database_raises_store_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "closer.sqlite3"
+    store = SQLiteStore(path, busy_timeout_ms=50)
+    store.update("h1", first_name="Sam")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.update("h1", first_name="Alex")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.load("h1").first_name == "Sam"  # committed data intact
+    assert store.update("h1", first_name="Alex").first_name == "Alex"  # and usable again
+    store.close()
+
+
+def test_closed_store_raises(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "closer.sqlite3")
+    store.close()
+    with pytest.raises(StoreUnavailable):
+        store.load("h1")
+
+
+def test_open_store_sqlite_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOSER_DATABASE_URL", raising=False)
+    explicit = tmp_path / "explicit.sqlite3"
+    store = open_store(db_path=str(explicit))
+    assert isinstance(store, SQLiteStore) and store.path == explicit
+    store.close()
+
+    from_env = tmp_path / "env" / "closer.sqlite3"
+    monkeypatch.setenv("CLOSER_DB", str(from_env))
+    store = open_store()
+    assert isinstance(store, SQLiteStore) and store.path == from_env
+    store.close()
+
+    monkeypatch.delenv("CLOSER_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    store = open_store()
+    assert isinstance(store, SQLiteStore)
+    assert store.path.name == "closer.sqlite3"
+    assert "closer-together" in store.path.parts
+    store.close()
+
+
+# -- concurrency -----------------------------------------------------------------------
+
+
+def test_concurrent_deal_card_deals_each_card_once(store_factory: StoreFactory) -> None:
+    store = store_factory()
+    pool = [f"card-{i:03d}" for i in range(200)]
+    results: list[tuple[str, bool]] = []
+    lock = threading.Lock()
+
+    def deal(_: int) -> None:
+        for _ in range(25):
+            dealt = store.deal_card("h1", pool)
+            with lock:
+                results.append(dealt)
+
+    run_threads(8, deal)
+    assert len(results) == 200
+    assert sorted(card for card, _ in results) == pool
+    assert not any(reshuffled for _, reshuffled in results)
+
+
+def test_concurrent_deal_card_across_instances(store_factory: StoreFactory) -> None:
+    stores = [store_factory() for _ in range(4)]
+    pool = [f"card-{i:03d}" for i in range(100)]
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def deal(index: int) -> None:
+        for _ in range(25):
+            card, _ = stores[index].deal_card("h1", pool)
+            with lock:
+                results.append(card)
+
+    run_threads(4, deal)
+    assert sorted(results) == pool
+
+
+def test_concurrent_appreciations_are_all_kept(store: Store) -> None:
+    def add(index: int) -> None:
+        for n in range(20):
+            store.add_appreciation(
+                "h1",
+                Appreciation("Sam", "Alex", f"{index}-{n}", T0 + timedelta(seconds=index * 20 + n)),
+            )
+
+    run_threads(8, add)
+    saved = store.appreciations_since("h1", T0)
+    assert len(saved) == 160
+    assert len({a.text for a in saved}) == 160
+
+
+def test_concurrent_updates_of_different_fields_lose_nothing(store: Store) -> None:
+    fields = ["first_name", "second_name", "last_category", "last_card_id"]
+
+    def write(index: int) -> None:
+        field = fields[index % len(fields)]
+        for n in range(15):
+            store.update("h1", **{field: f"{field}-{n}"})
+            store.record_visit("h1")
+
+    run_threads(8, write)
+    household = store.load("h1")
+    for field in fields:
+        assert getattr(household, field) == f"{field}-14"
+    assert household.visits == 8 * 15
+
+
+def test_concurrent_hugs_are_all_counted(store: Store) -> None:
+    def hug(index: int) -> None:
+        for n in range(10):
+            store.record_hug("h1", 10, T0 - timedelta(minutes=index * 10 + n))
+
+    run_threads(8, hug)
+    assert store.record_hug("h1", 10, T0) == 81
