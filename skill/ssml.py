@@ -19,7 +19,8 @@ def pause(seconds: float) -> str:
     remaining_ms = round(seconds * 1000)
     while remaining_ms > 0:
         chunk = min(remaining_ms, MAX_BREAK_S * 1000)
-        parts.append(f'<break time="{chunk}ms"/>' if chunk % 1000 else f'<break time="{chunk // 1000}s"/>')
+        amount = f"{chunk}ms" if chunk % 1000 else f"{chunk // 1000}s"
+        parts.append(f'<break time="{amount}"/>')
         remaining_ms -= chunk
     return "".join(parts)
 

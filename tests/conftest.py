@@ -18,6 +18,7 @@ from skill.webhook.app import create_app
 from skill.webhook.verify import CertificateFetcher, RequestVerifier
 from tests.alexa import AlexaCloud
 from tests.certs import make_chain, make_root
+from tests.envelopes import SKILL_ID
 
 
 class Webhook:
@@ -48,7 +49,7 @@ def webhook(tmp_path: Path, test_pki) -> Iterator[Webhook]:
     db_path = tmp_path / "closer.sqlite3"
     store = SQLiteStore(db_path)
     verifier = RequestVerifier(CertificateFetcher(opener=opener), trust_roots=[root.cert])
-    config = Config(db_path=db_path, skill_ids=frozenset({"amzn1.ask.skill.7d3c1b2e-closer-together-test"}))
+    config = Config(db_path=db_path, skill_ids=frozenset({SKILL_ID}))
     app = create_app(config, skill=build_skill(store), verifier=verifier)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

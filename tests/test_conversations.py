@@ -100,8 +100,8 @@ def _round_until_first_turn(couple) -> None:
 def test_full_appreciation_round_mirrors_saves_and_closes(webhook) -> None:
     couple = webhook.household()
     _round_until_first_turn(couple)
-    second = speech_text(couple.say("ShareAppreciationIntent",
-                                    appreciation="I appreciated that you made me laugh at breakfast"))
+    said = "I appreciated that you made me laugh at breakfast"
+    second = speech_text(couple.say("ShareAppreciationIntent", appreciation=said))
     assert "Alex, Sam appreciated this about you: you made them laugh at breakfast" in second
     assert "Alex, what's one thing you appreciated about Sam" in second
     close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")

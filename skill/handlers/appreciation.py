@@ -20,8 +20,9 @@ RESUME_WINDOW = timedelta(hours=6)
 INTENT, SLOT = "ShareAppreciationIntent", "appreciation"
 
 _CARRIERS = re.compile(
-    r"^(?:i\s+)?(?:really\s+)?(?:appreciated|appreciate|loved|love|liked|enjoyed|am grateful|'m grateful|"
-    r"was grateful|am thankful|was thankful|thank you|thanks)\s*(?:for|that|when|how|about)?\s+",
+    r"^(?:i\s+)?(?:really\s+)?(?:appreciated|appreciate|loved|love|liked|enjoyed|"
+    r"am grateful|'m grateful|was grateful|am thankful|was thankful|thank you|thanks)"
+    r"\s*(?:for|that|when|how|about)?\s+",
     re.IGNORECASE,
 )
 _MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i'll": "they'll",
@@ -30,7 +31,7 @@ _MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i
 
 
 def mirror(said: str) -> str:
-    """Turn the speaker's words toward the listener: 'you made me laugh' -> 'you made them laugh'."""
+    """Turn the speaker's words toward the listener: 'made me laugh' -> 'made them laugh'."""
     core = _CARRIERS.sub("", said.strip()).rstrip(".!")
     core = re.sub(r"^that\s+", "", core, flags=re.IGNORECASE)
     words = core.split()
@@ -84,8 +85,8 @@ def advance(turn: Turn, preface: str = "") -> Response:
     ask = (
         f"{ssml.text(giver)}, what's one thing you appreciated about {ssml.text(receiver)} today?"
     )
-    return turn.elicit(INTENT, SLOT, f"{preface} {ask}".strip(),
-                       f"{ssml.text(giver)}, tell {ssml.text(receiver)} one thing you appreciated today.")
+    nudge = f"{ssml.text(giver)}, tell {ssml.text(receiver)} one thing you appreciated today."
+    return turn.elicit(INTENT, SLOT, f"{preface} {ask}".strip(), nudge)
 
 
 def share(turn: Turn) -> Response:
@@ -105,9 +106,8 @@ def share(turn: Turn) -> Response:
     step = (household.round_state or {}).get("step", "first")
     giver, receiver = household.names if step == "first" else household.names[::-1]
     if household.journal_opt_in:
-        turn.store.add_appreciation(
-            turn.household_id, Appreciation(giver=giver, receiver=receiver, text=said, said_at=turn.now)
-        )
+        saved = Appreciation(giver=giver, receiver=receiver, text=said, said_at=turn.now)
+        turn.store.add_appreciation(turn.household_id, saved)
     echo = (
         f"{ssml.text(receiver)}, {ssml.text(giver)} appreciated this about you: "
         f"{ssml.text(mirror(said))}. {ssml.pause(1)}"
@@ -148,10 +148,11 @@ def set_names(turn: Turn) -> Response:
         )
     first, second = first.title(), second.title()
     turn.remember(first_name=first, second_name=second)
+    hello = f"Lovely to meet you, {ssml.text(first)} and {ssml.text(second)}."
     if turn.mode == "round":
-        return advance(turn, preface=f"Lovely to meet you, {ssml.text(first)} and {ssml.text(second)}.")
+        return advance(turn, preface=hello)
     return turn.say(
-        f"Lovely to meet you, {ssml.text(first)} and {ssml.text(second)}. "
+        f"{hello} "
         "Want a question, a hug, or your appreciation round?",
         "Try, give us a question, or start our appreciation round.",
     )

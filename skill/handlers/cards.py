@@ -49,7 +49,7 @@ def deal(turn: Turn, category: str, *, preface: str = "") -> Response:
 
 def question(turn: Turn) -> Response:
     category, unknown = asked_category(turn)
-    preface = "I don't have that kind of question yet, so here's one from the whole deck." if unknown else ""
+    preface = "I don't have that kind, so here's one from the whole deck." if unknown else ""
     return deal(turn, category, preface=preface)
 
 

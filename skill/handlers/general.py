@@ -29,7 +29,7 @@ def launch(turn: Turn) -> Response:
     hello = f"Welcome back, {ssml.text(names[0])} and {ssml.text(names[1])}." if names else (
         "Welcome back.")
     if before.round_state:
-        hint = "Your appreciation round is waiting. Say, start our appreciation round, to pick it up."
+        hint = "Your appreciation round is waiting. Say, start our appreciation round."
         return turn.say(f"{hello} {hint}", TRY)
     return turn.say(f"{hello} A question, a hug, or your appreciation round?", TRY)
 

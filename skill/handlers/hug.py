@@ -24,9 +24,14 @@ def hug_length(turn: Turn) -> tuple[int | None, str | None]:
     if seconds is None:
         return None, "I didn't catch how long. Try, hug for thirty seconds, or hug for a minute."
     if seconds < MIN_S:
-        return None, "That's a little short for a real hug. Try at least five seconds, like hug for twenty seconds."
+        return None, (
+            "That's a little short for a real hug. Try at least five seconds, "
+            "like, hug for twenty seconds."
+        )
     if seconds > MAX_S:
-        return None, "I can time hugs up to two minutes. Try, hug for a minute, or hug for two minutes."
+        return None, (
+            "I can time hugs up to two minutes. Try, hug for a minute, or hug for two minutes."
+        )
     return round(seconds), None
 
 

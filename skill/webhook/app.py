@@ -31,7 +31,9 @@ def create_app(
     if skill is None:
         store = open_store(str(config.db_path), config.database_url)
         skill = build_skill(store)
-    if config.verify and verifier is None:
+    if not config.verify:
+        verifier = None
+    elif verifier is None:
         verifier = RequestVerifier()
     app = Flask("closer")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -48,10 +50,7 @@ def create_app(
         if len(body) > MAX_BODY_BYTES:
             return _reject(413, "body too large")
         try:
-            if config.verify:
-                envelope = verifier.verify(request.headers, body)
-            else:
-                envelope = _parse(body)
+            envelope = verifier.verify(request.headers, body) if verifier else _parse(body)
             check_application_id(envelope, config.skill_ids)
         except VerificationError as error:
             return _reject(400, error.reason)
