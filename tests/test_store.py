@@ -1,4 +1,4 @@
-"""Household store contract tests over a real database file (SQLite; PostgreSQL can join)."""
+"""Household store contract tests over real databases: a SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -13,22 +13,27 @@ from pathlib import Path
 import pytest
 
 from skill.store import Appreciation, Household, Store, StoreUnavailable, open_store
+from skill.store.postgres import PostgresStore
 from skill.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from tests.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Opens independent stores on one database (like separate processes)."""
     opened: list[Store] = []
+    # A fresh database on the session's real PostgreSQL server for each postgres test.
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
 
     def factory() -> Store:
         if request.param == "sqlite":
             store: Store = SQLiteStore(tmp_path / "data" / "closer.sqlite3")
-        else:  # pragma: no cover - e.g. "postgres" once PostgresStore exists
-            raise NotImplementedError(request.param)
+        else:
+            assert url is not None
+            store = PostgresStore(url)
         opened.append(store)
         return store
 
