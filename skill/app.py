@@ -111,7 +111,8 @@ class LogRequest(AbstractRequestInterceptor):
         log.info("request", extra={"request_type": get_request_type(handler_input),
                                    "intent": intent})
         # A free-text answer is expected only right after the question that elicited it.
-        handler_input.attributes_manager.session_attributes.pop("expecting", None)
+        if handler_input.request_envelope.session is not None:  # skill events have none
+            handler_input.attributes_manager.session_attributes.pop("expecting", None)
 
 
 class Trouble(AbstractExceptionHandler):

@@ -99,8 +99,9 @@ class Turn:
         builder = self.input.response_builder.speak(ssml.speak(speech))
         if reprompt:
             builder.ask(ssml.speak(reprompt))
-        self.session["last_speech"] = speech
-        self.session["last_reprompt"] = reprompt
+        if self.input.request_envelope.session is not None:  # skill events have no session
+            self.session["last_speech"] = speech
+            self.session["last_reprompt"] = reprompt
         if end is None:
             end = reprompt is None
         builder.set_should_end_session(end)
