@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick bench loadtest lint system setup package clean
+.PHONY: run test test-quick lint system setup clean
 
 run: setup
 	$(BIN)/closer serve --host $(HOST) --port $(PORT)
@@ -20,18 +20,9 @@ test: setup
 test-quick: setup
 	$(BIN)/pytest -q -m "not vosk and not slow"
 
-bench: setup
-	$(BIN)/python -m bench.run
-
-loadtest: setup
-	$(BIN)/python -m bench.loadtest
-
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-
-package: setup
-	$(BIN)/closer package
 
 setup: system $(STAMP)
 
