@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick lint system setup clean
+.PHONY: run test test-quick bench lint system setup clean
 
 run: setup
 	$(BIN)/closer serve --host $(HOST) --port $(PORT)
@@ -19,6 +19,10 @@ test: setup
 
 test-quick: setup
 	$(BIN)/pytest -q -m "not vosk and not slow"
+
+# Webhook throughput and latency beside a minimal ask-sdk skill; writes bench/RESULTS.md.
+bench: setup
+	$(BIN)/python -m bench.run
 
 lint: setup
 	$(BIN)/ruff check .
