@@ -1,4 +1,5 @@
-"""The `closer` command: `closer serve` runs the Alexa webhook."""
+"""The `closer` command: `closer serve` runs the Alexa webhook; the local speaker's
+commands (recognize, chat, speaker, model) come from speech.cli."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 from skill import logs
 from skill.config import Config
+from speech import cli as speech_cli
 
 
 def is_loopback(host: str) -> bool:
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip Amazon's signature check (loopback addresses only)")
     srv.add_argument("--workers", type=int, default=0, help="server processes (default: by cores)")
     srv.set_defaults(func=serve)
+    speech_cli.register(commands)
     return parser
 
 
