@@ -178,6 +178,20 @@ def test_cache_fetches_once_for_two_requests(make_verifier, server, good: Chain)
     assert server.hits["/echo.api/echo-api-cert.pem"] == 1
 
 
+def test_trusted_chain_is_checked_again_once_the_leaf_expires(server, good: Chain) -> None:
+    """Path validation is cached per chain, but never past a certificate's expiry."""
+    server.files["/echo.api/echo-api-cert.pem"] = good.pem
+    now = [NOW.timestamp()]
+    fetcher = CertificateFetcher(opener=server.opener, clock=lambda: now[0])
+    verifier = RequestVerifier(fetcher=fetcher, trust_roots=[good.root.cert],
+                               clock=lambda: now[0])
+    body = _body()
+    assert verifier.verify(signed(good, body), body)
+    now[0] = (NOW + timedelta(days=31)).timestamp()  # the test leaf lives 30 days
+    late = _body(timestamp=NOW + timedelta(days=31))
+    assert _reason(verifier, signed(good, late), late) == "expired certificate"
+
+
 def test_default_trust_roots_reject_test_chain(server, good: Chain) -> None:
     server.files["/echo.api/echo-api-cert.pem"] = good.pem
     verifier = RequestVerifier(

@@ -226,8 +226,27 @@ class RequestVerifier:
         self._clock = clock
         self._tolerance_s = tolerance_s
         self._skill_event_tolerance_s = skill_event_tolerance_s
+        # Chains that passed validation, by their certificates' fingerprints, with the
+        # window in which every certificate of the chain stays valid. Path validation is
+        # the costliest step of a request and its answer only changes when a certificate
+        # expires, so it runs once per chain, not once per request.
+        self._trusted: dict[tuple[bytes, ...], tuple[datetime, datetime]] = {}
+        self._trusted_lock = threading.Lock()
 
     def _check_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
+        key = tuple(cert.fingerprint(hashes.SHA256()) for cert in chain)
+        with self._trusted_lock:
+            window = self._trusted.get(key)
+        if window is not None and window[0] <= now <= window[1]:
+            return chain[0]
+        leaf = self._validate_chain(chain, now)
+        window = (max(c.not_valid_before_utc for c in chain),
+                  min(c.not_valid_after_utc for c in chain))
+        with self._trusted_lock:
+            self._trusted[key] = window
+        return leaf
+
+    def _validate_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
         leaf = chain[0]
         if not (leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc):
             raise VerificationError("expired certificate")
