@@ -6,7 +6,6 @@ here knows which door a request came through.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -17,7 +16,6 @@ from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
@@ -25,11 +23,12 @@ from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
 from skill.cards import Deck, default_deck
 from skill.handlers import appreciation, cards, checkin, general, hug, journal, privacy
+from skill.serialize import FastSerializer
 from skill.store import Store, StoreUnavailable
 from skill.turn import Services, Turn
 
 log = logging.getLogger("closer.skill")
-serializer = DefaultSerializer()
+serializer = FastSerializer()
 
 Ritual = Callable[[Turn], Response]
 
@@ -150,11 +149,10 @@ def build_skill(store: Store, deck: Deck | None = None,
 
 
 def invoke(skill: CustomSkill, envelope: dict) -> dict:
-    """Run one Alexa request (as parsed JSON) through the skill; returns the response JSON."""
-    request = serializer.deserialize(_json(envelope), RequestEnvelope)
+    """Run one Alexa request (as parsed JSON) through the skill; returns the response JSON.
+
+    Raises ask-sdk's SerializationException when the envelope is not a valid request.
+    """
+    request = serializer.from_json(envelope, RequestEnvelope)
     response: ResponseEnvelope = skill.invoke(request_envelope=request, context=None)
     return serializer.serialize(response)
-
-
-def _json(envelope: dict) -> str:
-    return json.dumps(envelope)

@@ -63,6 +63,15 @@ def test_bad_signature_is_400(webhook) -> None:
     assert status == 400
 
 
+def test_signed_but_undeserializable_request_is_400(webhook) -> None:
+    """Verified by signature, yet not a request ask-sdk can read: a client error, not a 500."""
+    request = envelope(intent="QuestionIntent")
+    request["request"]["intent"]["confirmationStatus"] = "MAYBE"
+    status, answer = webhook.household().post_raw(_json(request))
+    assert status == 400
+    assert answer == {"error": "bad request"}
+
+
 def test_stale_timestamp_is_400(webhook) -> None:
     old = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, _ = webhook.household().post_raw(_json(envelope("LaunchRequest", timestamp=old)))

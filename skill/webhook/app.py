@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
+from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from flask import Flask, Response, jsonify, request
 
@@ -58,7 +59,7 @@ def create_app(
             return _reject(400, "not an alexa request")
         try:
             answer = invoke(skill, envelope)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (SerializationException, ValueError, TypeError, KeyError, AttributeError) as error:
             log.warning("rejected", extra={"reason": "undeserializable request",
                                            "error": type(error).__name__})
             return jsonify(error="bad request"), 400
