@@ -18,7 +18,7 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
+from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
 from skill.cards import Deck, default_deck
@@ -55,19 +55,24 @@ INTENTS: dict[str, Ritual] = {
 }
 
 
-class IntentRoute(AbstractRequestHandler):
-    def __init__(self, name: str, ritual: Ritual, services: Services) -> None:
-        self.name, self.ritual, self.services = name, ritual, services
+class IntentRouter(AbstractRequestHandler):
+    """Every IntentRequest: one dictionary lookup by intent name; unknown names get a polite
+    answer. (One handler per intent would make ask-sdk ask each of them in turn.)"""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name(self.name)(handler_input)
+        return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return self.ritual(Turn(handler_input, self.services))
+        name = handler_input.request_envelope.request.intent.name
+        ritual = INTENTS.get(name, general.unknown)
+        return ritual(Turn(handler_input, self.services))
 
 
 class RequestRoute(AbstractRequestHandler):
-    """Any request of one type (LaunchRequest, an unknown IntentRequest, ...)."""
+    """Any request of one type (LaunchRequest, SessionEndedRequest, a skill event)."""
 
     def __init__(self, request_type: str, ritual: Callable[[Turn], Response | None],
                  services: Services) -> None:
@@ -137,9 +142,7 @@ def build_skill(store: Store, deck: Deck | None = None,
     builder = SkillBuilder()
     builder.add_global_request_interceptor(LogRequest())
     builder.add_request_handler(RequestRoute("LaunchRequest", general.launch, services))
-    for name, ritual in INTENTS.items():
-        builder.add_request_handler(IntentRoute(name, ritual, services))
-    builder.add_request_handler(RequestRoute("IntentRequest", general.unknown, services))
+    builder.add_request_handler(IntentRouter(services))
     builder.add_request_handler(RequestRoute("SessionEndedRequest", _session_ended, services))
     builder.add_request_handler(
         RequestRoute("AlexaSkillEvent.SkillDisabled", _skill_disabled, services))

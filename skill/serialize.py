@@ -23,6 +23,7 @@ Decoder = Callable[[Any], Any]
 
 _LIST = re.compile(r"list\[(.*)\]")
 _DICT = re.compile(r"dict\(([^,]*), (.*)\)")
+_SCALARS = (str, int, float, bool, bytes)
 
 
 class FastSerializer(DefaultSerializer):
@@ -30,8 +31,26 @@ class FastSerializer(DefaultSerializer):
 
     def __init__(self) -> None:
         self._decoders: dict[object, Decoder] = {}
-        self._fields: dict[type, tuple[tuple[str, str, object], ...]] = {}
+        self._fields: dict[type, dict[str, tuple[str, object]]] = {}
         self._classes: dict[str, type] = {}
+        self._outputs: dict[type, tuple[tuple[str, str], ...]] = {}
+
+    def serialize(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, _SCALARS):
+            return obj
+        outputs = self._outputs.get(type(obj))
+        if outputs is None:
+            if isinstance(obj, dict):
+                return {key: self.serialize(value) for key, value in obj.items()}
+            if not hasattr(obj, "deserialized_types") or isinstance(obj, Enum):
+                return super().serialize(obj)  # lists, tuples, dates, enums, decimals
+            outputs = self._outputs[type(obj)] = tuple(_attribute_keys(type(obj)).items())
+        out = {}
+        for attr, key in outputs:
+            value = getattr(obj, attr)
+            if value is not None:
+                out[key] = self.serialize(value)
+        return out
 
     def deserialize(self, payload: str | bytes | None, obj_type: object) -> Any:
         if payload is None:
@@ -115,17 +134,16 @@ class FastSerializer(DefaultSerializer):
     def _build(self, cls: Any, payload: dict) -> Any:
         fields = self._fields.get(cls)
         if fields is None:
-            names = {**{k: k for k in cls.deserialized_types}, **getattr(cls, "attribute_map", {})}
-            fields = tuple((attr, key, cls.deserialized_types[attr]) for attr, key in names.items())
-            self._fields[cls] = fields
+            fields = self._fields[cls] = {
+                key: (attr, cls.deserialized_types[attr])
+                for attr, key in _attribute_keys(cls).items()}
         model = cls()
-        known = set()
-        for attr, key, attr_type in fields:
-            known.add(key)
-            if key in payload:
-                setattr(model, attr, self._decoder(attr_type)(payload[key]))
-        for extra in payload.keys() - known:  # the SDK keeps unknown keys as attributes
-            setattr(model, extra, payload[extra])
+        for key, value in payload.items():
+            field = fields.get(key)
+            if field is None:  # the SDK keeps unknown keys as attributes
+                setattr(model, key, value)
+            else:
+                setattr(model, field[0], self._decoder(field[1])(value))
         return model
 
     def _load(self, class_name: str) -> type:
@@ -138,6 +156,11 @@ class FastSerializer(DefaultSerializer):
             except (ImportError, AttributeError, ValueError) as error:
                 raise SerializationException(f"Unable to resolve class {class_name}") from error
         return cls
+
+
+def _attribute_keys(cls: Any) -> dict[str, str]:
+    """Model attribute -> JSON key, for every attribute the model declares."""
+    return {**{attr: attr for attr in cls.deserialized_types}, **getattr(cls, "attribute_map", {})}
 
 
 def _optional(decoder: Decoder) -> Decoder:

@@ -59,3 +59,15 @@ def test_bad_values_raise_the_sdks_error(change) -> None:
     change(data)
     with pytest.raises(SerializationException):
         FastSerializer().from_json(data, RequestEnvelope)
+
+
+def test_responses_serialize_identically(tmp_path: Path) -> None:
+    """Every recorded request's answer, serialized both ways, is the same JSON."""
+    from skill.app import build_skill
+    from skill.store.sqlite import SQLiteStore
+
+    skill = build_skill(SQLiteStore(tmp_path / "closer.sqlite3"))
+    for path in REQUESTS:
+        request = DefaultSerializer().deserialize(path.read_text(), RequestEnvelope)
+        response = skill.invoke(request_envelope=request, context=None)
+        assert FastSerializer().serialize(response) == DefaultSerializer().serialize(response)
