@@ -8,7 +8,7 @@ import ipaddress
 import multiprocessing
 import sys
 
-from skill import logs
+from skill import logs, packaging
 from skill.config import Config
 from speech import cli as speech_cli
 
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--workers", type=int, default=0, help="server processes (default: by cores)")
     srv.set_defaults(func=serve)
     speech_cli.register(commands)
+    packaging.register(commands)
     return parser
 
 
