@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick bench lint system setup clean
+.PHONY: run test test-quick bench fixtures lint system setup clean
 
 run: setup
 	$(BIN)/closer serve --host $(HOST) --port $(PORT)
@@ -23,6 +23,12 @@ test-quick: setup
 # Webhook throughput and latency beside a minimal ask-sdk skill; writes bench/RESULTS.md.
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Regenerate the recorded utterance clips + manifest (tests/fixtures/utterances) from the
+# committed script; installs the voices it needs (flite, festival) first.
+fixtures: setup
+	@bash deploy/install-fixture-packages.sh
+	$(BIN)/python tests/fixtures/utterances/generate.py
 
 lint: setup
 	$(BIN)/ruff check .
