@@ -219,6 +219,8 @@ def test_record_hug_counts_the_last_seven_days(store: Store) -> None:
 
 
 def test_appreciations_newest_first_and_since(store: Store) -> None:
+    store.update("h1", journal_opt_in=True)
+    store.update("h2", journal_opt_in=True)
     said = [T0 - timedelta(days=d) for d in (3, 0, 10, 1)]
     for i, when in enumerate(said):
         store.add_appreciation(
@@ -237,6 +239,7 @@ def test_appreciations_newest_first_and_since(store: Store) -> None:
 
 
 def test_appreciation_extra_round_trips(store: Store) -> None:
+    store.update("h1", journal_opt_in=True)
     store.add_appreciation(
         "h1",
         Appreciation("Sam", "Alex", "you listened", T0, extra={"mood": "warm", "round": 2}),
@@ -245,11 +248,22 @@ def test_appreciation_extra_round_trips(store: Store) -> None:
     assert saved.extra == {"mood": "warm", "round": 2}
 
 
+def test_appreciation_is_kept_only_with_the_journal_on(store: Store) -> None:
+    thanks = Appreciation("Sam", "Alex", "you listened", T0)
+    assert store.add_appreciation("h1", thanks) is False  # never asked
+    store.update("h1", journal_opt_in=False)
+    assert store.add_appreciation("h1", thanks) is False  # said no
+    assert store.appreciations_since("h1", T0) == []
+    store.update("h1", journal_opt_in=True)
+    assert store.add_appreciation("h1", thanks) is True
+    assert store.appreciations_since("h1", T0) == [thanks]
+
+
 # -- forget ----------------------------------------------------------------------------
 
 
 def _fill(store: Store, household_id: str) -> None:
-    store.update(household_id, first_name="Sam", round_state={"turn": 1})
+    store.update(household_id, first_name="Sam", journal_opt_in=True, round_state={"turn": 1})
     store.record_visit(household_id)
     store.deal_card(household_id, ["a", "b", "c"])
     store.record_hug(household_id, 20, T0)
@@ -406,6 +420,8 @@ def test_concurrent_deal_card_across_instances(store_factory: StoreFactory) -> N
 
 
 def test_concurrent_appreciations_are_all_kept(store: Store) -> None:
+    store.update("h1", journal_opt_in=True)
+
     def add(index: int) -> None:
         for n in range(20):
             store.add_appreciation(

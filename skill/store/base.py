@@ -1,8 +1,38 @@
 """The household store interface: everything the skill remembers about a household.
 
 A household is one Alexa account (the request's ``userId``) or one local speaker.
-Every method is atomic for its household: concurrent requests for the same
-household never lose an update (implementations lock the household's row).
+
+Guarantees under concurrency, on every implementation (threads, processes and hosts
+sharing one database):
+
+- Every write is one transaction, serialized with every other write of the same
+  household, so no update is lost: concurrent hugs, appreciations, visits and profile
+  changes all land (SQLite: its database write lock; PostgreSQL: the household's row lock).
+- Cards: ``deal_card`` never deals a card the household has already heard from that pool
+  while the pool still holds an unheard one, however many requests deal at once.
+- Every stored row belongs to a household row: a write that stores a hug, an appreciation
+  or a seen card creates or finds the household's row in the same transaction. There are
+  never orphaned rows that ``load`` cannot see and ``forget`` could miss.
+
+What ``forget`` means when requests race with it:
+
+1. It is atomic and ordered: every other write of the household commits entirely before
+   the forget or entirely after it; a forget never leaves part of a household behind.
+2. Before is gone: when ``forget`` returns, no row of the household committed before the
+   forget committed survives, in any table. This includes what a concurrent request was
+   writing: a write in flight when ``forget`` started either commits first (and is then
+   deleted) or commits after (and then obeys 3 and 4).
+3. After is a new household: a write that commits after the forget sees a household never
+   seen (no names, opt-in, visits, seen cards, hugs or journal) and stores only what that
+   call itself carries; nothing deleted can come back through it.
+4. No journal without consent: ``add_appreciation`` stores the appreciation only if the
+   household's journal is on (``journal_opt_in`` is True) when it commits. A forget turns
+   the journal off (the household row is gone), so an appreciation that raced with a
+   forget - even one whose request read the opt-in just before - is not kept.
+
+What the store cannot know is which request a write belongs to: a request that read the
+household before a forget and writes after it (say, the next step of an appreciation round)
+starts the new household with that one value, as rule 3 says; its names and journal stay gone.
 """
 
 from __future__ import annotations
@@ -67,6 +97,32 @@ PROFILE_FIELDS = frozenset(
 )
 
 
+def unique_pool(pool: Sequence[str]) -> list[str]:
+    """The pool's card ids without repeats, in pool order (deterministic with a seeded rng)."""
+    cards = list(dict.fromkeys(pool))
+    if not cards:
+        raise ValueError("cannot deal from an empty pool")
+    return cards
+
+
+def pick_card(
+    cards: Sequence[str], seen_newest_first: Sequence[str], rng: random.Random | None = None
+) -> tuple[str, bool]:
+    """The card rule both stores apply inside their transaction; ``(card_id, reshuffled)``.
+
+    ``seen_newest_first``: the household's heard cards from this pool, newest first.
+    While the pool has unheard cards, one of them. Otherwise the pool is reshuffled (the
+    caller clears the pool's seen marks) and any card but the one heard last is dealt.
+    """
+    chooser = rng or random  # the module's functions share one generator
+    seen = set(seen_newest_first)
+    unseen = [card for card in cards if card not in seen]
+    if unseen:
+        return chooser.choice(unseen), False
+    last = seen_newest_first[0]
+    return chooser.choice([card for card in cards if card != last] or list(cards)), True
+
+
 class Store(abc.ABC):
     """Household state. Implementations: SQLite (embedded default) and PostgreSQL."""
 
@@ -98,8 +154,9 @@ class Store(abc.ABC):
         """Log one hug; returns how many hugs the household had in the 7 days up to ``at``."""
 
     @abc.abstractmethod
-    def add_appreciation(self, household_id: str, appreciation: Appreciation) -> None:
-        """Save one appreciation to the household's journal."""
+    def add_appreciation(self, household_id: str, appreciation: Appreciation) -> bool:
+        """Save one appreciation to the household's journal; False (nothing saved) if the
+        journal is not on at commit time: never opted in, opted out, or forgotten."""
 
     @abc.abstractmethod
     def appreciations_since(self, household_id: str, since: datetime) -> list[Appreciation]:
@@ -107,7 +164,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def forget(self, household_id: str) -> None:
-        """Delete everything stored for the household."""
+        """Delete everything stored for the household (see the module docstring for races)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

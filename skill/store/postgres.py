@@ -11,6 +11,7 @@ transaction-scoped advisory lock so several instances may open the database at o
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -22,9 +23,18 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from skill.store.base import PROFILE_FIELDS, Appreciation, Household, Store, StoreUnavailable
+from skill.store.base import (
+    PROFILE_FIELDS,
+    Appreciation,
+    Household,
+    Store,
+    StoreUnavailable,
+    pick_card,
+    unique_pool,
+)
 
 T = TypeVar("T")
+log = logging.getLogger("closer.store")
 
 # Ordered schema migrations; migration i (0-based) brings the schema to version i + 1.
 # Append new migrations; never edit one that has shipped.
@@ -187,6 +197,10 @@ class PostgresStore(Store):
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             # OperationalError covers: server down, pool timeout/closed, serialization
             # failures, deadlocks, admin shutdown. InterfaceError: connection lost/closed.
+            # The class name and SQLSTATE say why; the message could quote values, so no.
+            log.error("store unavailable", extra={
+                "store": "postgres", "operation": what, "error": type(exc).__name__,
+                "sqlstate": getattr(exc, "sqlstate", None)})
             raise StoreUnavailable(f"{what}: {exc}") from exc
 
     def _migrate(self) -> None:
@@ -287,16 +301,13 @@ class PostgresStore(Store):
     def deal_card(
         self, household_id: str, pool: Sequence[str], rng: random.Random | None = None
     ) -> tuple[str, bool]:
-        cards = list(dict.fromkeys(pool))  # unique, in pool order (deterministic with a seed)
-        if not cards:
-            raise ValueError("cannot deal from an empty pool")
-        chooser = rng or random
+        cards = unique_pool(pool)
 
         def run() -> tuple[str, bool]:
             with self._write() as conn:
-                household = self._lock_household(conn, household_id)
+                self._lock_household(conn, household_id)
                 # Newest first: every (re)mark takes a fresh sequence number.
-                seen_in_pool = [
+                seen = [
                     row["card_id"]
                     for row in conn.execute(
                         "SELECT card_id FROM seen_cards "
@@ -304,17 +315,12 @@ class PostgresStore(Store):
                         (household_id, cards),
                     )
                 ]
-                seen = set(seen_in_pool)
-                unseen = [card for card in cards if card not in seen]
-                reshuffled = not unseen
+                card, reshuffled = pick_card(cards, seen, rng)
                 if reshuffled:
-                    last = seen_in_pool[0] if seen_in_pool else household["last_card_id"]
                     conn.execute(
                         "DELETE FROM seen_cards WHERE household_id = %s AND card_id = ANY(%s)",
                         (household_id, cards),
                     )
-                    unseen = [card for card in cards if card != last] if len(cards) > 1 else cards
-                card = chooser.choice(unseen)
                 conn.execute(
                     "INSERT INTO seen_cards (household_id, card_id) VALUES (%s, %s) "
                     "ON CONFLICT (household_id, card_id) "
@@ -345,7 +351,7 @@ class PostgresStore(Store):
 
         return self._guard(run, "cannot record hug")
 
-    def add_appreciation(self, household_id: str, appreciation: Appreciation) -> None:
+    def add_appreciation(self, household_id: str, appreciation: Appreciation) -> bool:
         extra = json.loads(json.dumps(appreciation.extra, ensure_ascii=False, sort_keys=True))
         params = (
             household_id,
@@ -356,17 +362,25 @@ class PostgresStore(Store):
             Jsonb(extra),
         )
 
-        def run() -> None:
+        def run() -> bool:
             with self._write() as conn:
-                self._lock_household(conn, household_id)
+                # Lock without creating: a household that has no row has no journal. A
+                # concurrent forget either waits for this lock or leaves no row to find.
+                row = conn.execute(
+                    "SELECT journal_opt_in FROM households WHERE household_id = %s FOR UPDATE",
+                    (household_id,),
+                ).fetchone()
+                if row is None or not row["journal_opt_in"]:
+                    return False  # no journal: never opted in, opted out, or just forgotten
                 conn.execute(
                     "INSERT INTO appreciations "
                     "(household_id, giver, receiver, text, said_at, extra) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
                     params,
                 )
+                return True
 
-        self._guard(run, "cannot save appreciation")
+        return self._guard(run, "cannot save appreciation")
 
     def appreciations_since(self, household_id: str, since: datetime) -> list[Appreciation]:
         def run() -> list[Appreciation]:
