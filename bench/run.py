@@ -1,8 +1,9 @@
 """``python -m bench.run``: Closer Together vs a minimal ask-sdk-core skill under gunicorn.
 
-Both skills sit behind the same Flask webhook with Amazon request verification on (test CA
-trusted, chain served from a temp file). A threaded keep-alive load generator sends
-pre-signed requests at CONNECTIONS concurrent connections; results go to bench/RESULTS.md.
+Both are served by the same gunicorn settings with Amazon request verification on (test CA
+trusted, chain served from a temp file); see bench/wsgi.py for what each app runs. wrk
+(C, one thread, so the load generator takes little of the 2 cores) replays pre-signed
+requests over CONNECTIONS keep-alive connections; results go to bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ import os
 import platform
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from bench.results import write_section
 from tests.certs import make_chain, make_root, sign
 from tests.envelopes import SKILL_ID, envelope, slot
 
@@ -33,9 +33,9 @@ WARMUP_S = 2.0
 DURATION_S = 15.0
 HOUSEHOLDS = 200
 P99_TARGET_MS = 20.0
-CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
-COMMAND = ".venv/bin/python -m bench.run"
+COMMAND = "make bench (.venv/bin/python -m bench.run)"
 GUNICORN = "-w 2 --threads 4"
+WRK = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(ROOT / "bench" / "alexa.lua")]
 
 
 def _free_port() -> int:
@@ -45,22 +45,29 @@ def _free_port() -> int:
 
 
 def closer_stream(user: str) -> list[dict]:
-    """One household's evening: every ritual the benchmark exercises."""
+    """One household's evening: every ritual the benchmark exercises, with the session
+    attributes Alexa would send back, so each request takes its real path (the round asks
+    for the journal, the yes answers it, the appreciation is saved and read back)."""
+    round_at = {"mode": "round"}
     return [
         envelope("LaunchRequest", user=user, new=True),
         envelope(intent="SetNamesIntent", user=user,
                  slots={"firstName": slot("firstName", "Alex"),
                         "secondName": slot("secondName", "Sam")}),
         envelope(intent="QuestionIntent", user=user,
-                 slots={"category": slot("category", "fun", resolved_id="fun")}),
+                 slots={"category": slot("category", "silly", resolved_id="fun")}),
         envelope(intent="QuestionIntent", user=user, slots={"category": slot("category")}),
-        envelope(intent="AMAZON.NextIntent", user=user),
+        envelope(intent="AMAZON.NextIntent", user=user,
+                 attributes={"mode": "cards", "category": "any"}),
         envelope(intent="HugIntent", user=user,
                  slots={"duration": slot("duration", "PT20S")}),
         envelope(intent="AppreciationRoundIntent", user=user),
+        envelope(intent="AMAZON.YesIntent", user=user,
+                 attributes={**round_at, "round_step": "optin"}),
         envelope(intent="ShareAppreciationIntent", user=user,
                  slots={"appreciation": slot("appreciation", "you made me tea this morning")},
-                 attributes={"expecting": "appreciation"}),
+                 attributes={**round_at, "round_step": "first",
+                             "expecting": "ShareAppreciationIntent.appreciation"}),
         envelope(intent="JournalIntent", user=user),
     ]
 
@@ -68,21 +75,19 @@ def closer_stream(user: str) -> list[dict]:
 def minimal_stream(user: str) -> list[dict]:
     """Same length and interleaving; the minimal skill only knows launch and HelloIntent."""
     return [envelope("LaunchRequest", user=user, new=True)] + [
-        envelope(intent="HelloIntent", user=user) for _ in range(8)
+        envelope(intent="HelloIntent", user=user) for _ in range(9)
     ]
 
 
-def presign(stream, key) -> list[tuple[bytes, dict]]:
-    """Interleave households (round-robin by step) and sign every body up front."""
+def presign(stream, key, path: Path) -> None:
+    """Interleave households (round-robin by step), sign every body up front and write them
+    in the form bench/alexa.lua reads: signature line, length line, body."""
     per_household = [stream(f"amzn1.ask.account.BENCH{i:05d}") for i in range(HOUSEHOLDS)]
-    out = []
-    for step in range(len(per_household[0])):
-        for requests in per_household:
-            body = json.dumps(requests[step]).encode()
-            out.append((body, {"Content-Type": "application/json",
-                               "SignatureCertChainUrl": CERT_URL,
-                               "Signature-256": sign(body, key)}))
-    return out
+    with path.open("wb") as out:
+        for step in range(len(per_household[0])):
+            for requests in per_household:
+                body = json.dumps(requests[step]).encode()
+                out.write(f"{sign(body, key)}\n{len(body)}\n".encode() + body + b"\n")
 
 
 def start_server(factory: str, port: int, env: dict) -> subprocess.Popen:
@@ -115,49 +120,17 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def load(port: int, requests: list[tuple[bytes, dict]]) -> dict:
-    """CONNECTIONS keep-alive clients; warm-up, then measure for DURATION_S."""
-    lock = threading.Lock()
-    cursor = [0]
-    t0 = time.monotonic()
-    measure_from, stop_at = t0 + WARMUP_S, t0 + WARMUP_S + DURATION_S
-    latencies: list[list[float]] = [[] for _ in range(CONNECTIONS)]
-    errors = [0] * CONNECTIONS
-
-    def client(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while True:
-            with lock:
-                body, headers = requests[cursor[0] % len(requests)]
-                cursor[0] += 1
-            start = time.monotonic()
-            if start >= stop_at:
-                break
-            ok = False
-            try:
-                conn.request("POST", "/alexa", body=body, headers=headers)
-                resp = conn.getresponse()
-                payload = resp.read()
-                ok = resp.status == 200 and b'"response"' in payload
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            end = time.monotonic()
-            if start >= measure_from:
-                latencies[i].append(end - start)
-                if not ok:
-                    errors[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CONNECTIONS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    lat = sorted(x for per in latencies for x in per)
-    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
-    return {"requests": len(lat), "rps": len(lat) / DURATION_S, "p50": q[49] * 1000,
-            "p99": q[98] * 1000, "errors": sum(errors)}
+def load(port: int, requests: Path) -> dict:
+    """A warm-up run, then the measured one; wrk prints one JSON line (bench/alexa.lua)."""
+    url = f"http://127.0.0.1:{port}"
+    for seconds in (WARMUP_S, DURATION_S):  # the last run is the measured one
+        run = subprocess.run([*WRK, f"-d{seconds:.0f}s", url, "--", str(requests)],
+                             capture_output=True, text=True, check=True)
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    return {"requests": summary["requests"],
+            "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+            "p50": summary["p50_us"] / 1000, "p99": summary["p99_us"] / 1000,
+            "errors": summary["bad"] + summary["socket_errors"]}
 
 
 def main() -> int:
@@ -166,9 +139,6 @@ def main() -> int:
     chain = make_chain(root=root)
     (tmp / "chain.pem").write_bytes(chain.pem)
     (tmp / "root.pem").write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "leaf.key").write_bytes(chain.leaf.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
     results: dict[str, dict] = {}
     for name, factory, stream in (("Closer Together", "closer", closer_stream),
                                   ("Minimal skill", "minimal", minimal_stream)):
@@ -179,14 +149,15 @@ def main() -> int:
         port = _free_port()
         proc = start_server(factory, port, env)
         try:
-            requests = presign(stream, chain.leaf.key)  # fresh timestamps, < 150 s old
+            requests = tmp / f"{factory}.requests"
+            presign(stream, chain.leaf.key, requests)  # fresh timestamps, < 150 s old
             results[name] = load(port, requests)
         finally:
             stop_server(proc)
         print(f"{name}: {results[name]}", file=sys.stderr)
     report = render(results)
     print(report)
-    (ROOT / "bench" / "RESULTS.md").write_text(report)
+    write_section("webhook", report)
     return 0
 
 
@@ -203,27 +174,30 @@ def render(results: dict[str, dict]) -> str:
     err_ok = closer["errors"] == 0
     verdict = lambda ok: "PASS" if ok else "FAIL"  # noqa: E731
     return "\n".join([
-        "# Closer Together webhook benchmark",
+        "## Webhook",
         "",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
         f"- Machine: nproc={os.cpu_count()}, Python {platform.python_version()}, "
         f"{platform.platform()}",
         f"- Command: `{COMMAND}` (from the repo root)",
-        f"- Servers: `gunicorn {GUNICORN}` on 127.0.0.1, `bench.wsgi:closer()` (SQLite file, "
-        "persistence on) and `bench.wsgi:minimal()` (bench/minimal_skill.py), both through "
-        "`create_app` with request verification ON (test root CA trusted, chain for the "
-        "s3.amazonaws.com URL read from a temp file).",
-        f"- Load: {CONNECTIONS} keep-alive connections (Python threads + http.client, same "
-        f"machine), {WARMUP_S:.0f} s warm-up then {DURATION_S:.0f} s measured per server; "
-        f"{HOUSEHOLDS} households, pre-signed bodies interleaved round-robin. Closer Together: "
-        "launch, SetNamesIntent, QuestionIntent with and without category, AMAZON.NextIntent, "
-        "HugIntent PT20S, AppreciationRoundIntent, ShareAppreciationIntent, JournalIntent. "
-        "Minimal skill: launch + 8 HelloIntent per household. An error is a non-200 answer, "
-        "a body without `response`, or a connection failure.",
+        f"- Servers: `gunicorn {GUNICORN}` on 127.0.0.1, verification ON for both (test "
+        "root CA trusted, chain for the s3.amazonaws.com URL read from a temp file). "
+        "Closer Together: `bench.wsgi:closer()`, the product's webhook and skill with its "
+        "SQLite store. Minimal skill: `bench.wsgi:minimal()`, a one-intent ask-sdk skill "
+        "served as ask-sdk's Flask adapter serves skills (the SDK's DefaultSerializer, "
+        "`skill.invoke`, `jsonify`), with the same verifier.",
+        f"- Load: `wrk -t1 -c{CONNECTIONS}` with bench/alexa.lua on the same machine, "
+        f"{WARMUP_S:.0f} s warm-up then {DURATION_S:.0f} s measured per server; {HOUSEHOLDS} "
+        "households, pre-signed bodies interleaved round-robin. Closer Together per "
+        "household: launch, SetNamesIntent, QuestionIntent with and without category, "
+        "AMAZON.NextIntent, HugIntent PT20S, AppreciationRoundIntent, YesIntent (journal), "
+        "ShareAppreciationIntent (saved), JournalIntent. Minimal skill: launch + 9 "
+        "HelloIntent. An error is a non-200 answer, a body without `response`, or a socket "
+        "error.",
         "",
         *table,
         "",
-        "## Targets",
+        "Targets:",
         "",
         f"- Throughput >= minimal skill's ({closer['rps']:.1f} vs {minimal['rps']:.1f} "
         f"req/s): **{verdict(tput_ok)}**",
@@ -231,9 +205,8 @@ def render(results: dict[str, dict]) -> str:
         f"({closer['p99']:.2f} ms): **{verdict(p99_ok)}**",
         f"- No errors ({closer['errors']}): **{verdict(err_ok)}**",
         "",
-        "The load generator runs on the same machine and competes with the servers for CPU, "
-        "so absolute numbers are pessimistic; the side-by-side comparison is the point.",
-        "",
+        "The load generator shares the 2 cores with the servers, so absolute numbers are "
+        "pessimistic; the side-by-side comparison is the point.",
     ])
 
 

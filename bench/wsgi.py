@@ -1,5 +1,13 @@
 """WSGI factories for gunicorn: ``bench.wsgi:closer()`` and ``bench.wsgi:minimal()``.
 
+``closer()`` is the product: our webhook (``create_app``) and skill, persistence on.
+``minimal()`` is the baseline: a one-intent ask-sdk skill served the way ask-sdk serves
+skills in Flask (flask-ask-sdk's SkillAdapter over ask-sdk-webservice-support's
+WebserviceSkillHandler: the SDK's DefaultSerializer reads the body string, the skill is
+invoked, the response serialized and sent with ``jsonify``). Those two packages cannot be
+imported on current OpenSSL, so their steps are written out here, and the SDK's verifiers
+are stood in for by ours: both apps verify every request the same way.
+
 Environment: BENCH_CHAIN_PEM (leaf+intermediate PEM served for the s3.amazonaws.com URL),
 BENCH_ROOT_PEM (the trusted test root), CLOSER_DB (SQLite file), CLOSER_SKILL_IDS.
 Verification is on; only the certificate download is replaced by a file read.
@@ -11,15 +19,17 @@ import os
 import urllib.parse
 from pathlib import Path
 
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
 from cryptography import x509
-from flask import Flask
+from flask import Flask, jsonify, request
 
 from bench.minimal_skill import minimal_skill
 from skill.app import build_skill
 from skill.config import Config
 from skill.store.sqlite import SQLiteStore
 from skill.webhook.app import create_app
-from skill.webhook.verify import CertificateFetcher, RequestVerifier
+from skill.webhook.verify import CertificateFetcher, RequestVerifier, check_application_id
 
 
 def _verifier() -> RequestVerifier:
@@ -42,4 +52,19 @@ def closer() -> Flask:
 
 def minimal() -> Flask:
     config = Config.from_env(verify=True)
-    return create_app(config, skill=minimal_skill(), verifier=_verifier())
+    skill, verifier, serializer = minimal_skill(), _verifier(), DefaultSerializer()
+    app = Flask("minimal")
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.post("/alexa")
+    def alexa():
+        body = request.get_data()
+        envelope = serializer.deserialize(body.decode("utf-8"), RequestEnvelope)
+        check_application_id(verifier.verify(request.headers, body), config.skill_ids)
+        response = skill.invoke(request_envelope=envelope, context=None)
+        return jsonify(serializer.serialize(response))
+
+    return app

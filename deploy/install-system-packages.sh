@@ -2,7 +2,7 @@
 # Installs the Debian packages Closer Together needs, only those missing.
 # espeak-ng: the voice pyttsx3 drives; sox: audio checks in tests;
 # libportaudio2: the microphone for `closer speaker`; postgresql: the tests start
-# a real server for the PostgreSQL store.
+# a real server for the PostgreSQL store; wrk: the load generator of `make bench`.
 set -euo pipefail
 
 needed=()
@@ -10,6 +10,7 @@ command -v espeak-ng >/dev/null || needed+=(espeak-ng)
 command -v sox >/dev/null || needed+=(sox)
 ldconfig -p | grep -q libportaudio.so.2 || needed+=(libportaudio2)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || needed+=(postgresql)
+command -v wrk >/dev/null || needed+=(wrk)
 
 if [ ${#needed[@]} -eq 0 ]; then
     exit 0
