@@ -1,0 +1,202 @@
+"""The recorded utterance fixtures (tests/fixtures/utterances): the manifest, running clips
+through the real speech path, and scoring what came out against what the person meant.
+Shared by tests/test_utterances.py and bench/speech.py."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "utterances"
+MANIFEST = FIXTURES / "manifest.jsonl"
+FREE_TURN = "ShareAppreciationIntent.appreciation"
+# A free-text slot (an appreciation) counts as right when at most this share of its words
+# is wrong: the journal reads it back, and a word or two off still says what was meant.
+MAX_FREE_TEXT_WER = 0.35
+# The skill answers FallbackIntent with "I didn't catch that": not an action, so for
+# out-of-domain speech it counts as a rejection, like null.
+REJECTIONS = (None, "AMAZON.FallbackIntent")
+
+
+@dataclass(frozen=True)
+class Clip:
+    file: str
+    text: str
+    intent: str | None
+    slots: dict[str, str]
+    voice: str
+    rate: float
+    pitch: float
+    condition: str
+    turn: str
+    noise: str | None = None
+    snr_db: float | None = None
+    lead_s: float = 0.0
+    trail_s: float = 0.0
+    kind: str = "in_domain"
+    model_sample: bool = False
+
+    @property
+    def path(self) -> Path:
+        return FIXTURES / self.file
+
+    @property
+    def name(self) -> str:
+        return Path(self.file).stem
+
+    @property
+    def in_domain(self) -> bool:
+        return self.intent is not None
+
+    def pcm(self) -> bytes:
+        with wave.open(str(self.path)) as w:
+            return w.readframes(w.getnframes())
+
+    def seconds(self) -> float:
+        with wave.open(str(self.path)) as w:
+            return w.getnframes() / w.getframerate()
+
+
+@dataclass
+class Heard:
+    text: str
+    intent: str | None
+    slots: dict[str, str] = field(default_factory=dict)
+    ms: float | None = None  # end of audio -> decision, as `closer recognize` reports it
+    wall_ms: float | None = None  # whole clip in -> decision out, measured here
+
+
+def load_manifest(path: Path = MANIFEST) -> list[Clip]:
+    return [Clip(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def iso_seconds(value: str) -> float | None:
+    """PT1M30S -> 90.0; None when it is no ISO-8601 duration."""
+    m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", value or "")
+    if not m or value in ("P", "PT"):
+        return None
+    d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+    return d * 86400 + h * 3600 + mi * 60 + s
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
+
+
+def wer(expected: str, got: str) -> float:
+    """Word error rate: edits needed to turn `got` into `expected`, per expected word."""
+    ref, hyp = words(expected), words(got)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(ref))
+
+
+def slot_matches(name: str, expected: str, got: str | None) -> bool:
+    if got is None:
+        return False
+    if name == "duration":
+        return iso_seconds(expected) == iso_seconds(got)
+    if name == "appreciation":
+        return wer(expected, got) <= MAX_FREE_TEXT_WER
+    return expected == got.lower()
+
+
+def correct(clip: Clip, heard: Heard) -> bool:
+    if not clip.in_domain:
+        return heard.intent in REJECTIONS
+    if heard.intent != clip.intent:
+        return False
+    got = {k: v for k, v in (heard.slots or {}).items() if v not in (None, "")}
+    if set(got) != set(clip.slots):
+        return False
+    return all(slot_matches(k, v, got.get(k)) for k, v in clip.slots.items())
+
+
+def _fmt(intent: str | None, slots: dict[str, str]) -> str:
+    name = (intent or "null").removeprefix("AMAZON.")
+    inner = ", ".join(f"{k}={v}" for k, v in sorted((slots or {}).items()))
+    return f"{name}({inner})" if inner else name
+
+
+def miss_table(pairs: Iterable[tuple[Clip, Heard]]) -> str:
+    """A readable table of the clips that came out wrong."""
+    rows = [(c.name, c.condition, _fmt(c.intent, c.slots), _fmt(h.intent, h.slots), h.text)
+            for c, h in pairs if not correct(c, h)]
+    head = ("file", "cond", "expected", "got", "heard")
+    widths = [min(48, max(len(str(r[i])) for r in [head, *rows])) for i in range(4)]
+    lines = ["  ".join(str(v)[:w].ljust(w) for v, w in zip(r[:4], widths, strict=True))
+             + f"  {r[4]!r}" for r in [head, *rows]]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- running the speech path
+
+
+class SpeechPathMissing(RuntimeError):
+    """The recognizer or parser this needs has not landed (or cannot load)."""
+
+
+class InProcess:
+    """The public API of speech/stt + speech/grammar + speech/recognize.py, in this process."""
+
+    def __init__(self, engine: str = "pocketsphinx") -> None:
+        try:
+            grammar = importlib.import_module("speech.grammar")
+            stt = importlib.import_module("speech.stt")
+            recognize = importlib.import_module("speech.recognize")
+            self.grammar = grammar.default_grammar()
+            self.recognizer = stt.open_recognizer(engine, self.grammar)
+            self._understand = recognize.understand
+        except (ImportError, AttributeError) as exc:
+            raise SpeechPathMissing(f"speech path not importable yet: {exc}") from exc
+
+    def hear(self, clip: Clip) -> Heard:
+        expecting = FREE_TURN if clip.turn == "free" else None
+        pcm = clip.pcm()
+        start = time.perf_counter()
+        out = self._understand(self.recognizer, self.grammar, pcm, expecting=expecting)
+        wall = (time.perf_counter() - start) * 1000
+        return Heard(out.get("text", ""), out.get("intent"), dict(out.get("slots") or {}),
+                     out.get("ms"), wall)
+
+
+def closer_command() -> str:
+    """The installed `closer` next to this interpreter (the venv's), as the docs run it."""
+    return str(Path(sys.executable).parent / "closer")
+
+
+def recognize_cli(clips: list[Clip], engine: str = "pocketsphinx") -> dict[str, Heard]:
+    """`closer recognize FILE... --engine E --json` as DESIGN.md specifies; free turns are
+    decoded in a second call with --free-text. Keyed by clip file."""
+    heard: dict[str, Heard] = {}
+    for free in (False, True):
+        batch = [c for c in clips if (c.turn == "free") == free]
+        if not batch:
+            continue
+        cmd = [closer_command(), "recognize", "--engine", engine, "--json",
+               *(["--free-text"] if free else []), *(str(c.path) for c in batch)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SpeechPathMissing(f"closer recognize failed ({proc.returncode}): {last}")
+        for line in proc.stdout.splitlines():
+            out = json.loads(line)
+            rel = Path(out["file"]).resolve().relative_to(FIXTURES).as_posix()
+            heard[rel] = Heard(out.get("text", ""), out.get("intent"),
+                               dict(out.get("slots") or {}), out.get("ms"))
+    return heard
