@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick bench fixtures lint system setup clean
+.PHONY: run test test-quick bench bench-speech fixtures lint system setup clean
 
 run: setup
 	$(BIN)/closer serve --host $(HOST) --port $(PORT)
@@ -20,9 +20,16 @@ test: setup
 test-quick: setup
 	$(BIN)/pytest -q -m "not vosk and not slow"
 
-# Webhook throughput and latency beside a minimal ask-sdk skill; writes bench/RESULTS.md.
+# Webhook throughput and latency beside a minimal ask-sdk skill, then the speech path;
+# each writes its own section of bench/RESULTS.md.
 bench: setup
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.speech
+
+# The speech path alone: decision time, real-time factor, speaker RSS, accuracy per engine
+# and condition on tests/fixtures/utterances.
+bench-speech: setup
+	$(BIN)/python -m bench.speech
 
 # Regenerate the recorded utterance clips + manifest (tests/fixtures/utterances) from the
 # committed script; installs the voices it needs (flite, festival) first.

