@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import multiprocessing
 import sys
 
 from skill import logs, packaging
@@ -31,8 +30,10 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     config = Config.from_env(verify=not args.no_verify)
+    from skill.webhook.server import prepare_multiprocess_dir, run
+
+    prepare_multiprocess_dir()  # before the app imports prometheus_client: workers share it
     from skill.webhook.app import create_app
-    from skill.webhook.server import run
 
     create_app(config)  # fail here, before forking, if the store or config is broken
     url = f"http://{args.host}:{args.port}"
@@ -47,8 +48,7 @@ def serve(args: argparse.Namespace) -> int:
               "`closer serve --no-verify`. Health check:")
         print(f"  curl -s {url}/healthz")
     sys.stdout.flush()
-    workers = args.workers or min(4, 2 * multiprocessing.cpu_count() + 1)
-    run(lambda: create_app(config), args.host, args.port, workers=workers)
+    run(lambda: create_app(config), args.host, args.port, workers=args.workers or None)
     return 0
 
 
@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8080)
     srv.add_argument("--no-verify", action="store_true",
                      help="skip Amazon's signature check (loopback addresses only)")
-    srv.add_argument("--workers", type=int, default=0, help="server processes (default: by cores)")
+    srv.add_argument("--workers", type=int, default=0,
+                     help="server processes (default: 2 x cores + 1, at most 8)")
     srv.set_defaults(func=serve)
     speech_cli.register(commands)
     packaging.register(commands)

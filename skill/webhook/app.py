@@ -1,4 +1,4 @@
-"""The Alexa-compatible HTTPS webhook: POST /alexa, GET /healthz.
+"""The Alexa-compatible HTTPS webhook: POST /alexa, GET /healthz, GET /metrics (skill/metrics.py).
 
 Order of checks for POST /alexa: body size (413), Amazon's signature and certificate
 chain, timestamp, application id (400 on any failure), then the skill. Client errors are
@@ -14,6 +14,7 @@ from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from flask import Flask, Response, jsonify, request
 
+from skill import metrics
 from skill.app import build_skill, invoke
 from skill.config import MAX_BODY_BYTES, Config
 from skill.store import open_store
@@ -38,6 +39,7 @@ def create_app(
         verifier = RequestVerifier()
     app = Flask("closer")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    metrics.instrument(app)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -57,6 +59,7 @@ def create_app(
             return _reject(400, error.reason)
         if not _looks_like_alexa(envelope):
             return _reject(400, "not an alexa request")
+        metrics.note_envelope(envelope)
         try:
             answer = invoke(skill, envelope)
         except (SerializationException, ValueError, TypeError, KeyError, AttributeError) as error:
@@ -91,4 +94,5 @@ def _looks_like_alexa(envelope: dict) -> bool:
 
 def _reject(status: int, reason: str) -> tuple[Response, int]:
     log.warning("rejected", extra={"status": status, "reason": reason})
+    metrics.note_rejection(reason)
     return jsonify(error=reason), status

@@ -1,11 +1,112 @@
-"""Serving the Flask app with gunicorn (a production WSGI server), in process."""
+"""gunicorn settings for the webhook, in one place: `closer serve` runs gunicorn in process
+with them, and deploy/gunicorn.conf.py hands the same ones to a stand-alone gunicorn.
+
+This module imports neither the app nor prometheus_client: the metrics directory must be
+in the environment before prometheus_client is first imported (it picks its storage then).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+ALEXA_DEADLINE_S = 8  # Alexa gives up on an answer after this long
+_PREPARED = "CLOSER_METRICS_PREPARED_BY"
+
+# gunicorn's own lines (worker boots, exits, timeouts) as JSON lines like ours. There is no
+# access log: paths alone say nothing our request lines do not, and headers carry ids.
+LOGCONFIG: dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "skill.logs.JsonLines"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+    "root": {"level": "WARNING", "handlers": []},
+}
+
+
+def default_workers() -> int:
+    """2 x usable cores + 1 (gunicorn's rule for CPU work), at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # honours CPU pinning and cpusets
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return min(2 * cores + 1, 8)
+
+
+def prepare_multiprocess_dir() -> Path:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty directory (a fresh temporary one unless
+    set); once per server process, so a configuration reload (SIGHUP) keeps the counts."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if os.environ.get(_PREPARED) == str(os.getpid()) and path:
+        return Path(path)
+    if path:
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):  # a previous run's workers
+            stale.unlink()
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="closer-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    os.environ[_PREPARED] = str(os.getpid())
+    return directory
+
+
+def _on_starting(_server: object) -> None:
+    prepare_multiprocess_dir()
+
+
+def _child_exit(_server: object, worker: object) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def _worker_tmp_dir() -> str | None:
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def settings(bind: str = "127.0.0.1:8080", workers: int | None = None) -> dict[str, object]:
+    """Every gunicorn setting the webhook runs with."""
+    return {
+        "bind": [bind],
+        "workers": workers or int(os.environ.get("CLOSER_WORKERS") or 0) or default_workers(),
+        "worker_class": "gthread",
+        "threads": 4,
+        # A worker that stops reporting for this long is killed and replaced: less than
+        # Alexa's deadline. (With threads a slow *request* is bounded by the store's own
+        # timeouts instead; Alexa drops the answer after 8 s either way.)
+        "timeout": ALEXA_DEADLINE_S - 1,
+        # SIGHUP and SIGTERM let in-flight requests finish: long enough for any answer
+        # Alexa would still accept.
+        "graceful_timeout": ALEXA_DEADLINE_S + 2,
+        "keepalive": 5,
+        # Recycle workers now and then (jittered so they do not all restart together).
+        "max_requests": 5000,
+        "max_requests_jitter": 500,
+        "worker_tmp_dir": _worker_tmp_dir(),  # heartbeats on tmpfs, never a slow disk
+        "forwarded_allow_ips": "127.0.0.1,::1",  # the reverse proxy on this box
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "logconfig_dict": LOGCONFIG,
+        "proc_name": "closer-together",
+        # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+        # several instances on a box would fight over it, and signals do the same job.
+        "control_socket_disable": True,
+        "on_starting": _on_starting,
+        "child_exit": _child_exit,
+    }
 
 
 class _Gunicorn(BaseApplication):
@@ -23,13 +124,7 @@ class _Gunicorn(BaseApplication):
         return self.factory()
 
 
-def run(factory: Callable[[], Flask], host: str, port: int, workers: int = 2) -> None:
-    _Gunicorn(factory, {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": 4,
-        "timeout": 7,  # shorter than Alexa's 8 s limit
-        "graceful_timeout": 10,
-        "accesslog": None,  # request paths only would add nothing; our JSON lines say more
-        "loglevel": "warning",
-    }).run()
+def run(factory: Callable[[], Flask], host: str, port: int, workers: int | None = None) -> None:
+    """Serve ``factory()`` with :func:`settings` until stopped (SIGHUP reloads gracefully)."""
+    _Gunicorn(factory, settings(f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                                workers)).run()
