@@ -1,0 +1,179 @@
+"""The parser: text (what a recognizer heard, or what was typed) -> intent and slots, with
+Alexa's slot semantics, or None for anything that is not a command of this skill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+
+from speech.grammar import model
+from speech.grammar.correct import DEFAULT_CUTOFF, Corrector
+from speech.grammar.exact import ExactMatcher, Match
+from speech.grammar.model import Language
+from speech.grammar.text import spelling_variants, words
+
+LAUNCH = "LaunchRequest"
+FALLBACK = "AMAZON.FallbackIntent"
+# In a free-text turn only these win over the text itself: everything else said is the answer.
+FREE_TEXT_COMMANDS = frozenset({
+    "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.RepeatIntent",
+    "AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent",
+})
+
+_LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
+            "oh", "all right", "hi", "hello", "and", "now", "sorry", "excuse me", "actually")
+_TRAILING = ("please", "thanks", "thank you", "alexa", "now", "then", "okay")
+_POLITE = ("i want you to", "we want you to", "can you please", "could you please",
+           "can you", "could you", "would you", "will you", "can we", "could we",
+           "i'd like to", "we'd like to", "i want to", "we want to", "i'd like", "we'd like",
+           "let's", "just", "please")
+_LAUNCH_VERBS = ("open", "start", "launch", "begin", "run", "load", "play", "use", "talk to",
+                 "go to", "let's play", "let's open", "let's start", "let's use")
+_ASK_VERBS = ("ask", "tell")
+_ASK_JOINERS = ("to", "for", "about", "that", "if", "whether", "and", "we", "us")
+_LAUNCH_JOINERS = ("and", "then", "to", "and then")
+_TAIL_JOINERS = ("with", "using", "from", "on", "in", "via")
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    spoken: str  # words as heard, e.g. "a minute and a half", "silly"
+    value: str  # CardCategory id, ISO-8601 duration, lower-case first name, or free text
+    resolved_id: str | None = None  # entity-resolution id for custom types (CardCategory)
+
+
+@dataclass(frozen=True)
+class Parse:
+    intent: str  # e.g. "QuestionIntent", "AMAZON.StopIntent", "LaunchRequest"
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+    score: float = 1.0  # 1.0 for an exact match; the correction score for a near miss
+
+    def values(self) -> dict[str, str]:
+        """Slot name -> resolved value, as `closer recognize --json` prints them."""
+        return {name: slot.value for name, slot in self.slots.items()}
+
+
+class Grammar:
+    """The interaction model compiled for the speech path."""
+
+    def __init__(self, language: Language, cutoff: float = DEFAULT_CUTOFF) -> None:
+        self.language = language
+        self.cutoff = cutoff
+        self._exact = ExactMatcher(language)
+        self._invocation = language.invocation.split()
+        self._free_text = {f"{i}.{s}": (i, s) for i, s in language.free_text_slots()}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Grammar:
+        """Default: interaction_models/en-US.json."""
+        return cls(model.load(path))
+
+    @cached_property
+    def corrector(self) -> Corrector:
+        return Corrector(self.language, spelling_variants)
+
+    def parse(self, text: str, *, expecting: str | None = None,
+              cutoff: float | None = None) -> Parse | None:
+        """None = out of domain or not understood. expecting="ShareAppreciationIntent.
+        appreciation" is a free-text turn: the whole text is the answer unless it is
+        clearly a command (stop, cancel, help, repeat, start over). cutoff: the near-miss
+        correction's minimum score (1.0 = exact matches only); default: the tuned one."""
+        tokens = words(text)
+        if not tokens:
+            return None
+        if expecting in self._free_text:
+            return self._free(text, tokens, *self._free_text[expecting])
+        return self._command(tokens, self.cutoff if cutoff is None else cutoff)
+
+    def _command(self, tokens: list[str], cutoff: float) -> Parse | None:
+        invoked = self._invoked(_strip(tokens, _LEADING, lead=True))
+        if invoked is not None:
+            if not invoked:
+                return Parse(LAUNCH)
+            return self._understand(invoked, cutoff) or Parse(FALLBACK, score=0.0)
+        return self._understand(tokens, cutoff)
+
+    def _understand(self, tokens: list[str], cutoff: float) -> Parse | None:
+        for candidate in _readings(tokens):
+            match = self._exact.match(" ".join(candidate))
+            if match:
+                return _parse(match)
+        if cutoff >= 1.0:
+            return None
+        core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
+        fixed = self.corrector.correct(core, cutoff)
+        if fixed is None:
+            return None
+        match = self._exact.match(fixed.text)
+        return _parse(match, fixed.score) if match else None
+
+    def _free(self, text: str, tokens: list[str], intent: str, slot: str) -> Parse | None:
+        for candidate in _readings(tokens):
+            match = self._exact.match(" ".join(candidate), FREE_TEXT_COMMANDS)
+            if match:
+                return _parse(match)
+        said = " ".join(text.split()).strip(" ,.!?;:")
+        if said.lower().startswith("alexa"):
+            said = said[5:].lstrip(" ,")
+        return Parse(intent, {slot: SlotValue(said, said)}) if said else None
+
+    def _invoked(self, tokens: list[str]) -> list[str] | None:
+        """What was said to the skill by name: [] for just opening it, the rest for a
+        one-shot ("ask closer together to give us a question"); None if not named."""
+        n = len(self._invocation)
+        at = next((i for i in range(len(tokens) - n + 1)
+                   if tokens[i:i + n] == self._invocation), None)
+        if at is None:
+            return None
+        before, after = tokens[:at], tokens[at + n:]
+        verb = " ".join(before)
+        if verb in _ASK_VERBS:
+            return _strip(after, _ASK_JOINERS, lead=True, once=True)
+        if verb in _LAUNCH_VERBS or not before:
+            return _strip(after, _LAUNCH_JOINERS, lead=True, once=True)
+        if before and before[-1] in ("with", "using", "from", "on", "in", "via") and not after:
+            return before[:-1]
+        return None
+
+
+def _readings(tokens: list[str]) -> list[list[str]]:
+    """The text as said, then without fillers and courtesies around it ("um, could you
+    ... please"): "okay" alone is a yes, "okay stop" is a stop."""
+    out = [tokens]
+    for affixes, lead in ((_LEADING, True), (_TRAILING, False), (_POLITE, True)):
+        for reading in list(out):
+            bare = _strip(reading, affixes, lead=lead)
+            if bare != reading and bare not in out:
+                out.append(bare)
+    return out
+
+
+def _strip(tokens: list[str], affixes: tuple[str, ...], *, lead: bool,
+           once: bool = False) -> list[str]:
+    """Tokens without the given words at the start (lead) or end, repeatedly."""
+    out = list(tokens)
+    changed = True
+    while changed and out:
+        changed = False
+        for affix in affixes:
+            a = affix.split()
+            if lead and out[:len(a)] == a and len(out) > len(a):
+                out, changed = out[len(a):], True
+            elif not lead and out[-len(a):] == a and len(out) > len(a):
+                out, changed = out[:-len(a)], True
+            if changed:
+                break
+        if once:
+            break
+    return out
+
+
+def _parse(match: Match, score: float = 1.0) -> Parse:
+    slots = {name: SlotValue(*value) for name, value in match.slots.items()}
+    return Parse(match.intent, slots, score)
+
+
+@cache
+def default_grammar() -> Grammar:
+    return Grammar.load()

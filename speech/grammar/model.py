@@ -1,0 +1,122 @@
+"""The interaction model as the speech path needs it: each intent's samples (with the
+built-in intents' phrases Alexa would supply merged in), slot types and their values."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from speech.grammar.text import words
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL_PATH = REPO / "interaction_models" / "en-US.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
+BUILTINS_PATH = DATA / "builtins.yaml"
+NAMES_PATH = DATA / "first_names.txt"
+
+DURATION, FIRST_NAME, SEARCH_QUERY = "AMAZON.DURATION", "AMAZON.FirstName", "AMAZON.SearchQuery"
+BUILTIN_TYPES = frozenset({DURATION, FIRST_NAME, SEARCH_QUERY})
+SLOT = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    slots: dict[str, str]  # slot name -> slot type
+    samples: tuple[str, ...]  # normalized words, slots as {name}
+
+
+@dataclass(frozen=True)
+class CustomType:
+    name: str
+    synonyms: dict[str, str]  # normalized value or synonym -> value id
+    values: dict[str, str]  # value id -> canonical value
+
+
+@dataclass(frozen=True)
+class Language:
+    invocation: str
+    intents: dict[str, IntentSpec]
+    types: dict[str, CustomType]
+    first_names: tuple[str, ...]
+
+    def free_text_slots(self) -> set[tuple[str, str]]:
+        return {(i.name, s) for i in self.intents.values()
+                for s, kind in i.slots.items() if kind == SEARCH_QUERY}
+
+
+def normalize_sample(sample: str) -> str:
+    """A sample's words normalized as input text is; {slot} references kept."""
+    parts = SLOT.split(sample)
+    out = []
+    for k, part in enumerate(parts):
+        out.append(f"{{{part}}}" if k % 2 else " ".join(words(part)))
+    return " ".join(" ".join(out).split())
+
+
+def load(path: Path | None = None) -> Language:
+    raw = json.loads((path or MODEL_PATH).read_text(encoding="utf-8"))
+    lm = raw["interactionModel"]["languageModel"]
+    types = {t["name"]: _custom_type(t) for t in lm.get("types", [])}
+    builtins = yaml.safe_load(BUILTINS_PATH.read_text(encoding="utf-8"))
+    intents = {}
+    for intent in lm["intents"]:
+        slots = {s["name"]: s["type"] for s in intent.get("slots") or []}
+        for slot, kind in slots.items():
+            if kind not in types and kind not in BUILTIN_TYPES:
+                raise ValueError(f"{intent['name']}.{slot}: slot type {kind} is not supported")
+        phrases = list(builtins.get(intent["name"], [])) + list(intent.get("samples", []))
+        normalized = [normalize_sample(str(p)) for p in phrases]
+        samples = tuple(dict.fromkeys(_with_slots(normalized, slots, types)))
+        intents[intent["name"]] = IntentSpec(intent["name"], slots, samples)
+    return Language(normalize_sample(lm["invocationName"]), intents, types, _first_names())
+
+
+def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[str]:
+    """Each sample, and after it the sample with a slot value it spells out turned into
+    that slot: "hug for two minutes" also as "hug for {duration}", so the couple gets the
+    two minutes they asked for, as Alexa's model generalizes from such samples."""
+    spoken: dict[str, str] = {}  # value as said -> slot
+    for slot, kind in slots.items():
+        if kind == DURATION:
+            from speech.grammar.durations import spoken_durations
+
+            spoken |= dict.fromkeys(spoken_durations(), slot)
+        elif kind in types:
+            spoken |= dict.fromkeys(types[kind].synonyms, slot)
+    out = []
+    for sample in samples:
+        out.append(sample)
+        tokens = sample.split()
+        for size in range(min(9, len(tokens)), 0, -1):
+            hits = [i for i in range(len(tokens) - size + 1)
+                    if " ".join(tokens[i:i + size]) in spoken]
+            if hits:
+                i = hits[0]
+                slot = spoken[" ".join(tokens[i:i + size])]
+                if f"{{{slot}}}" not in sample:
+                    out.append(" ".join(tokens[:i] + [f"{{{slot}}}"] + tokens[i + size:]))
+                break
+    return out
+
+
+def _custom_type(raw: dict) -> CustomType:
+    synonyms: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for value in raw["values"]:
+        name = value["name"]["value"]
+        ident = value.get("id") or name
+        values[ident] = name
+        for said in [name, *value["name"].get("synonyms", [])]:
+            synonyms.setdefault(" ".join(words(said)), ident)
+    return CustomType(raw["name"], synonyms, values)
+
+
+def _first_names() -> tuple[str, ...]:
+    lines = NAMES_PATH.read_text(encoding="utf-8").splitlines()
+    names = (" ".join(words(line)) for line in lines if line.strip() and not line.startswith("#"))
+    return tuple(dict.fromkeys(n for n in names if n))
