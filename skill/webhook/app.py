@@ -62,7 +62,9 @@ def create_app(
         metrics.note_envelope(envelope)
         try:
             answer = invoke(skill, envelope)
-        except (SerializationException, ValueError, TypeError, KeyError, AttributeError) as error:
+        # RecursionError: absurdly nested JSON (session attributes are deep-copied).
+        except (SerializationException, ValueError, TypeError, KeyError, AttributeError,
+                RecursionError) as error:
             log.warning("rejected", extra={"reason": "undeserializable request",
                                            "error": type(error).__name__})
             return jsonify(error="bad request"), 400
@@ -78,7 +80,7 @@ def create_app(
 def _parse(body: bytes) -> dict:
     try:
         envelope = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise VerificationError("malformed json") from error
     if not isinstance(envelope, dict):
         raise VerificationError("malformed json")
@@ -87,8 +89,9 @@ def _parse(body: bytes) -> dict:
 
 def _looks_like_alexa(envelope: dict) -> bool:
     req = envelope.get("request")
-    system = (envelope.get("context") or {}).get("System") or {}
-    user = (system.get("user") or {}).get("userId")
+    user: object = envelope
+    for key in ("context", "System", "user", "userId"):  # any level may be any JSON type
+        user = user.get(key) if isinstance(user, dict) else None
     return isinstance(req, dict) and isinstance(req.get("type"), str) and isinstance(user, str)
 
 

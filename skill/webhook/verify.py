@@ -297,7 +297,7 @@ class RequestVerifier:
 
         try:
             envelope = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting
             raise VerificationError("malformed json") from exc
         if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
             raise VerificationError("malformed envelope")
