@@ -6,7 +6,8 @@ directory, with ``fsync=off`` for speed; it yields a :class:`PostgresServer` and
 the server at the end of the session. ``postgres_url`` yields the URL of a new, empty
 database for each test. As root the server runs as the ``postgres`` system user (created
 if missing), since PostgreSQL refuses to run as root. Without PostgreSQL binaries the
-tests are skipped (``make`` installs them).
+tests are skipped (``make`` installs them). ``running_server`` is the same server outside
+pytest, with settings of your own (bench/loadtest.py restarts it under load).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,8 @@ class PostgresServer:
     socket_dir: Path
     port: int
     as_root: bool
+    # Server settings (``-c name=value``) on top of the test defaults below.
+    settings: dict[str, str] = field(default_factory=dict)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
@@ -107,17 +111,17 @@ class PostgresServer:
         )
 
     def start(self) -> None:
-        options = " ".join(
-            [
-                "-c listen_addresses=127.0.0.1",
-                f"-c port={self.port}",
-                f"-c unix_socket_directories={self.socket_dir}",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_connections=200",
-            ]
-        )
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.socket_dir),
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+            **self.settings,
+        }
+        options = " ".join(f"-c {name}={value}" for name, value in settings.items())
         self._run(
             [
                 self.bin_dir / "pg_ctl",
@@ -135,9 +139,10 @@ class PostgresServer:
             timeout=90,
         )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server; ``mode="fast"`` rolls back open transactions and disconnects."""
         self._run(
-            [self.bin_dir / "pg_ctl", "-D", self.data_dir, "-m", "immediate", "-w", "stop"],
+            [self.bin_dir / "pg_ctl", "-D", self.data_dir, "-m", mode, "-w", "stop"],
             timeout=60,
         )
 
@@ -149,14 +154,9 @@ class PostgresServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin "
-            "or on PATH; install them (the Makefile does) to run the PostgreSQL store tests"
-        )
+@contextmanager
+def running_server(bin_dir: Path, **settings: str) -> Iterator[PostgresServer]:
+    """A fresh server (initdb in a new temporary directory), removed afterwards."""
     as_root = os.geteuid() == 0
     # Not under pytest's tmp dir: as root that is private to root, and the server user
     # must reach its data directory. Short path too: unix socket paths are length-limited.
@@ -169,7 +169,9 @@ def postgres_server() -> Iterator[PostgresServer]:
         base_dir.chmod(0o755)
         for path in (base_dir, socket_dir):
             os.chown(path, account.pw_uid, account.pw_gid)
-    server = PostgresServer(bin_dir, base_dir, data_dir, socket_dir, _free_port(), as_root)
+    server = PostgresServer(
+        bin_dir, base_dir, data_dir, socket_dir, _free_port(), as_root, dict(settings)
+    )
     try:
         server.initdb()
         server.start()
@@ -183,6 +185,18 @@ def postgres_server() -> Iterator[PostgresServer]:
             server.stop()
         finally:
             shutil.rmtree(base_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin "
+            "or on PATH; install them (the Makefile does) to run the PostgreSQL store tests"
+        )
+    with running_server(bin_dir) as server:
+        yield server
 
 
 _database_numbers = itertools.count(1)

@@ -1,0 +1,62 @@
+"""Bad input at volume against a live webhook (gunicorn, verification ON with a test CA, a
+real SQLite file): hypothesis throws mutated envelopes, raw garbage and forged or mangled
+headers at it. No 5xx, the server stays healthy, nothing but a properly signed request for
+our skill is accepted, and a rejected request leaves the database byte-for-byte unchanged.
+`make loadtest` runs a longer pass of the same (tests/fuzzing.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.envelopes import SKILL_ID, envelope
+from tests.fuzzing import fuzz_pass
+from tests.live_server import LivePKI, LiveServer, speech
+
+EXAMPLES = 2000  # about half a minute on this machine
+
+
+class Live:
+    def __init__(self, server: LiveServer, pki: LivePKI, db: Path) -> None:
+        self.server, self.pki, self.db = server, pki, db
+
+    def digest(self) -> str:
+        """The database's bytes: the main file and its write-ahead log."""
+        sha = hashlib.sha256()
+        for path in (self.db, self.db.with_name(self.db.name + "-wal")):
+            sha.update(path.read_bytes() if path.exists() else b"-")
+        return sha.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    base = tmp_path_factory.mktemp("fuzz")
+    pki = LivePKI.create(base / "pki")
+    db = base / "closer.sqlite3"
+    server = LiveServer("fuzz", pki, {"CLOSER_DB": str(db)}, base / "server.log",
+                        workers=1, skill_ids=SKILL_ID)
+    server.start()
+    yield Live(server, pki, db)
+    server.stop()
+
+
+def test_hostile_requests_get_no_5xx_and_rejections_change_nothing(live: Live) -> None:
+    report = fuzz_pass(live.server, live.pki, live.digest, max_examples=EXAMPLES)
+    print(report.line())
+    assert report.examples >= EXAMPLES
+    # Both sides were exercised: requests got through to the skill, and many were refused.
+    assert report.accepted > 20 and report.rejected_unchanged > 100, report.line()
+    log = (live.server.log_path).read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_server_still_serves_a_real_request_after_the_fuzzing(live: Live) -> None:
+    fresh = "amzn1.ask.account.AFTERFUZZ"
+    body = json.dumps(envelope("LaunchRequest", user=fresh, new=True)).encode()
+    status, payload = live.server.post(body, live.pki.headers(body))
+    assert status == 200
+    assert "Closer Together" in speech(payload)
