@@ -298,6 +298,59 @@ def test_forget_leaves_no_rows_in_sqlite(tmp_path: Path) -> None:
             assert count == 0, table
 
 
+# -- the local speaker's household ---------------------------------------------------
+
+
+def test_local_household_id_is_made_once_and_kept(store_factory: StoreFactory) -> None:
+    first = store_factory()
+    household_id = first.local_household_id()
+    assert household_id.startswith("local.") and len(household_id) > 20
+    assert first.local_household_id() == household_id
+    first.close()
+    assert store_factory().local_household_id() == household_id  # reopened: same household
+
+
+def test_local_household_id_is_one_for_concurrent_first_starts(
+    store_factory: StoreFactory,
+) -> None:
+    stores = [store_factory() for _ in range(4)]
+    seen: list[str] = []
+    run_threads(4, lambda i: seen.append(stores[i].local_household_id()))
+    assert len(set(seen)) == 1
+
+
+def test_local_household_ids_differ_between_databases(tmp_path: Path) -> None:
+    one, two = SQLiteStore(tmp_path / "a.sqlite3"), SQLiteStore(tmp_path / "b.sqlite3")
+    assert one.local_household_id() != two.local_household_id()
+    one.close()
+    two.close()
+
+
+def test_sqlite_upgrade_from_first_schema_adds_the_local_id(tmp_path: Path) -> None:
+    from skill.store.sqlite import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # a database as the first release left it
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO households (household_id, first_name, created_at, updated_at)"
+                     " VALUES ('h1', 'Sam', 'x', 'x')")
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.load("h1").first_name == "Sam"
+    assert store.local_household_id().startswith("local.")
+    store.close()
+
+
+def test_forget_keeps_the_local_id_and_starts_afresh(store: Store) -> None:
+    household_id = store.local_household_id()
+    _fill(store, household_id)
+    store.forget(household_id)
+    assert store.local_household_id() == household_id
+    assert store.load(household_id) == Household(household_id=household_id)
+
+
 # -- SQLite specifics ------------------------------------------------------------------
 
 

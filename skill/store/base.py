@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import abc
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,6 +124,10 @@ def pick_card(
     return chooser.choice([card for card in cards if card != last] or list(cards)), True
 
 
+def new_local_household_id() -> str:
+    return f"local.{uuid.uuid4()}"
+
+
 class Store(abc.ABC):
     """Household state. Implementations: SQLite (embedded default) and PostgreSQL."""
 
@@ -165,6 +170,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def forget(self, household_id: str) -> None:
         """Delete everything stored for the household (see the module docstring for races)."""
+
+    @abc.abstractmethod
+    def local_household_id(self) -> str:
+        """The household id of this database's local speaker: made once (random, so it says
+        nothing about the machine), then the same on every start, so the journal and the
+        cards heard survive restarts. It names a household but holds none of its data, so
+        ``forget`` leaves it: the forgotten household simply starts afresh under it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

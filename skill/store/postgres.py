@@ -29,6 +29,7 @@ from skill.store.base import (
     Household,
     Store,
     StoreUnavailable,
+    new_local_household_id,
     pick_card,
     unique_pool,
 )
@@ -85,6 +86,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX appreciations_household_said_at ON appreciations (household_id, said_at)",
+    ),
+    (
+        # The local speaker's household id: one row, made once per database.
+        """
+        CREATE TABLE local_device (
+            id           INTEGER PRIMARY KEY CHECK (id = 1),
+            household_id TEXT NOT NULL,
+            created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """,
     ),
 )
 
@@ -411,6 +422,19 @@ class PostgresStore(Store):
                     conn.execute(f"DELETE FROM {table} WHERE household_id = %s", (household_id,))
 
         self._guard(run, "cannot forget household")
+
+    def local_household_id(self) -> str:
+        def run() -> str:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO local_device (id, household_id) VALUES (1, %s) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    (new_local_household_id(),),
+                )
+                row = conn.execute("SELECT household_id FROM local_device WHERE id = 1")
+                return str(row.fetchone()["household_id"])
+
+        return self._guard(run, "cannot read the local speaker's household")
 
     def _close_pool(self) -> None:
         with suppress(Exception):

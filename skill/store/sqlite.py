@@ -27,6 +27,7 @@ from skill.store.base import (
     Household,
     Store,
     StoreUnavailable,
+    new_local_household_id,
     pick_card,
     unique_pool,
 )
@@ -82,6 +83,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX appreciations_household_said_at ON appreciations (household_id, said_at)",
+    ),
+    (
+        # The local speaker's household id: one row, made once per database.
+        """
+        CREATE TABLE local_device (
+            id           INTEGER PRIMARY KEY CHECK (id = 1),
+            household_id TEXT NOT NULL,
+            created_at   TEXT NOT NULL
+        )
+        """,
     ),
 )
 
@@ -415,6 +426,19 @@ class SQLiteStore(Store):
                     conn.execute(f"DELETE FROM {table} WHERE household_id = ?", (household_id,))
 
         self._guard(run, "cannot forget household")
+
+    def local_household_id(self) -> str:
+        def run() -> str:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO local_device (id, household_id, created_at) "
+                    "VALUES (1, ?, ?)",
+                    (new_local_household_id(), _now()),
+                )
+                row = conn.execute("SELECT household_id FROM local_device WHERE id = 1")
+                return str(row.fetchone()[0])
+
+        return self._guard(run, "cannot read the local speaker's household")
 
     def close(self) -> None:
         with self._lock:
