@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import tomllib
 import urllib.error
 import urllib.request
 import uuid
@@ -384,14 +385,11 @@ def _final_stage(steps: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _pip_installed(steps: list[tuple[str, str]]) -> list[str]:
-    names = []
-    for instruction, rest in steps:
-        if instruction == "RUN" and "pip install -c constraints.txt" in rest:
-            command = rest.split("&&")[0]
-            words = shlex.split(command)
-            names += [w for w in words[words.index("constraints.txt") + 1:]
-                      if not w.startswith("-")]
-    return names
+    """The requirements the image installs before the project (with --no-deps)."""
+    runs = [rest for instruction, rest in steps if instruction == "RUN"]
+    assert any("pip install -c constraints.txt -r serve-requirements.txt" in r for r in runs)
+    lines = (DEPLOY / "serve-requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def _closure(requirements: list[str]) -> set[str]:
@@ -443,8 +441,12 @@ def test_containerfile_installs_the_package_and_only_what_serve_imports() -> Non
     assert any(re.search(r"pip install --no-deps \.(\s|$)", run) for run in runs)
     copied = {source for instruction, rest in steps if instruction == "COPY"
               and "--from" not in rest for source in rest.split()[:-1]}
-    assert copied == {"constraints.txt", "pyproject.toml", "README.md", "skill", "speech"}
+    assert copied == {"constraints.txt", "deploy/serve-requirements.txt", "pyproject.toml",
+                      "README.md", "skill", "speech"}
     names = _pip_installed(steps)
+    declared = {_norm(Requirement(r).name) for r in tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert {_norm(Requirement(n).name) for n in names} <= declared
     pinned = {_norm(line.split("==")[0]) for line in (ROOT / "constraints.txt").read_text()
               .splitlines() if "==" in line}
     for name in names:
