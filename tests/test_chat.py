@@ -1,0 +1,145 @@
+"""`closer chat` as a user runs it: typed turns on stdin, what the speaker says on stdout."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from skill.store.sqlite import SQLiteStore
+
+CLOSER = str(Path(sys.executable).with_name("closer"))
+ROUND = ["start our appreciation round", "we're sam and alex", "yes",
+         "you made me laugh at dinner when I was tired", "I loved that you called my mom"]
+
+
+def chat(db: Path, *lines: str, args: tuple[str, ...] = (), **env: str
+         ) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in {"CLOSER_DATABASE_URL", "CLOSER_HOUSEHOLD_ID", "CLOSER_SKILL_IDS"}}
+    environment.update(CLOSER_DB=str(db), **env)
+    done = subprocess.run([CLOSER, "chat", *args], input="".join(f"{line}\n" for line in lines),
+                          text=True, capture_output=True, env=environment, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def said(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.removeprefix("closer: ") for line in done.stdout.splitlines()
+            if line.startswith("closer: ")]
+
+
+def test_card_next_repeat(tmp_path: Path) -> None:
+    card, following, again = said(chat(tmp_path / "db", "give us a question", "next", "repeat"))
+    assert card.startswith("Here's your question.") and card.endswith("[1 s pause]")
+    assert following.startswith("Here's your question.") and following != card
+    assert again == following
+
+
+def test_appreciation_round_and_the_journal_after_a_restart(tmp_path: Path) -> None:
+    done = chat(tmp_path / "db", *ROUND)
+    replies = said(done)
+    assert "Tell me your two first names" in replies[0]
+    assert "keep your appreciations in a private journal" in replies[1]
+    assert replies[2].endswith("Sam, what's one thing you appreciated about Alex today?")
+    assert "Alex, Sam appreciated this about you: you made them laugh at dinner when they " \
+           "were tired. [1 s pause] Alex, what's one thing you appreciated about Sam today?" \
+           in replies[3]
+    assert "Sam, Alex appreciated this about you: you called their mom." in replies[4]
+    assert replies[4].endswith("Goodnight.")
+    assert "laugh" not in done.stderr and "Sam" not in done.stderr  # nothing said is logged
+    # A new process on the same store is the same household: the journal is still there.
+    (journal,) = said(chat(tmp_path / "db", "read our journal"))
+    assert "Sam appreciated that Alex made them laugh at dinner" in journal
+
+
+def test_forget_us(tmp_path: Path) -> None:
+    replies = said(chat(tmp_path / "db", *ROUND, "forget us", "yes", "read our journal"))
+    assert "Should I forget you? Yes or no." in replies[-3]
+    assert replies[-2] == "Done. I've forgotten everything about your household."
+    assert replies[-1].startswith("Your journal is off")
+
+
+def test_hug_shows_its_pause_and_chime(tmp_path: Path) -> None:
+    (hug,) = said(chat(tmp_path / "db", "hug for thirty seconds"))
+    assert "Starting now. [30 s pause] [chime] And, time." in hug
+
+
+def test_blank_line_ends_the_chat(tmp_path: Path) -> None:
+    done = chat(tmp_path / "db", "give us a question", "", "next")
+    assert len(said(done)) == 1
+    assert done.stdout.splitlines()[0] == "you: give us a question"
+
+
+def test_not_understood(tmp_path: Path) -> None:
+    (reply,) = said(chat(tmp_path / "db", "set a timer for ten minutes"))
+    assert reply.startswith("Sorry, I didn't catch that.")
+
+
+def test_household_id_from_the_environment(tmp_path: Path) -> None:
+    chat(tmp_path / "db", *ROUND, CLOSER_HOUSEHOLD_ID="kitchen")
+    (other,) = said(chat(tmp_path / "db", "read our journal", CLOSER_HOUSEHOLD_ID="bedroom"))
+    assert other.startswith("Your journal is off")
+    (same,) = said(chat(tmp_path / "db", "read our journal", CLOSER_HOUSEHOLD_ID="kitchen"))
+    assert "made them laugh" in same
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def webhook(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`closer serve --no-verify` on loopback, on its own database."""
+    port, db = _free_port(), tmp_path / "server.sqlite3"
+    env = {**os.environ, "CLOSER_DB": str(db)}
+    env.pop("CLOSER_DATABASE_URL", None)
+    server = subprocess.Popen([CLOSER, "serve", "--no-verify", "--port", str(port),
+                               "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "server down"
+                time.sleep(0.2)
+        yield f"{url}/alexa", db
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_through_a_webhook(tmp_path: Path, webhook: tuple[str, Path]) -> None:
+    url, server_db = webhook
+    card, following = said(chat(tmp_path / "local.sqlite3", "give us a fun question", "next",
+                                args=("--endpoint", url)))
+    assert card.startswith("Here's a fun one.") and following != card
+    local = SQLiteStore(tmp_path / "local.sqlite3")
+    server = SQLiteStore(server_db)
+    try:  # the cards were dealt by the server, to the speaker's household
+        assert server.load(local.local_household_id()).last_category == "fun"
+    finally:
+        local.close()
+        server.close()
+
+
+def test_unreachable_webhook_is_one_clear_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/alexa"
+    done = subprocess.run([CLOSER, "chat", "--endpoint", url], input="give us a question\n",
+                          text=True, capture_output=True, timeout=60,
+                          env={**os.environ, "CLOSER_DB": str(tmp_path / "db")})
+    assert done.returncode == 1
+    assert f"cannot reach the webhook at {url}" in done.stderr
