@@ -194,6 +194,23 @@ def test_example_phrases_parse_against_the_locale_model(locale: str) -> None:
     assert understood[2].intent == "AppreciationRoundIntent"
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_local_speakers_parser_agrees_on_the_example_phrases(locale: str) -> None:
+    """speech.grammar (the product's own parser, restricted to the model) reads each phrase's
+    request the same way."""
+    from speech.grammar import Grammar
+
+    path = PACKAGE / "interactionModels" / "custom" / f"{locale}.json"
+    grammar = Grammar.load(path)
+    phrases = _manifest()["manifest"]["publishingInformation"]["locales"][locale]["examplePhrases"]
+    for phrase in phrases[1:]:
+        request = re.sub(r"^Alexa, ask closer together to ", "", phrase)
+        ours = understand_example(phrase, _model(locale))
+        theirs = grammar.parse(request)
+        assert theirs is not None, phrase
+        assert (theirs.intent, theirs.values()) == (ours.intent, ours.slots), phrase
+
+
 @pytest.mark.parametrize("phrase", [
     "Alexa, ask closer together to order a pizza",             # no such sample
     "Alexa, ask closer together to give us a spicy question",  # not a CardCategory value
