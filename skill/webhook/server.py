@@ -30,7 +30,8 @@ LOGCONFIG: dict = {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
-    "root": {"level": "WARNING", "handlers": []},
+    # Libraries' warnings (psycopg's pool, say) as JSON lines too, not Python's bare fallback.
+    "root": {"level": "WARNING", "handlers": ["stderr"]},
 }
 
 
