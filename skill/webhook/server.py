@@ -7,7 +7,9 @@ in the environment before prometheus_client is first imported (it picks its stor
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -58,8 +60,14 @@ def prepare_multiprocess_dir() -> Path:
     else:
         directory = Path(tempfile.mkdtemp(prefix="closer-metrics-"))
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        atexit.register(_remove_if_owner, directory, os.getpid())
     os.environ[_PREPARED] = str(os.getpid())
     return directory
+
+
+def _remove_if_owner(directory: Path, owner: int) -> None:
+    if os.getpid() == owner:  # forked workers inherit this hook; only the server cleans up
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _on_starting(_server: object) -> None:
