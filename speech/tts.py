@@ -293,7 +293,12 @@ def _wait_for_espeak() -> None:
         _espeak.Synchronize()
 
 
-def play(samples: np.ndarray) -> None:
+def check_output() -> None:
+    """NoSoundDevice unless there is a sound card to play through."""
+    play(np.zeros(0, dtype="<i2"), check_only=True)
+
+
+def play(samples: np.ndarray, *, check_only: bool = False) -> None:
     """Play int16 samples at RATE; NoSoundDevice when there is no output to play through."""
     try:
         import sounddevice as sd
@@ -301,7 +306,8 @@ def play(samples: np.ndarray) -> None:
         raise NoSoundDevice(f"no sound output: PortAudio is unavailable ({error})") from error
     try:
         sd.check_output_settings(samplerate=RATE, channels=1, dtype="int16")
-        sd.play(samples, RATE, blocking=True)
+        if not check_only:
+            sd.play(samples, RATE, blocking=True)
     except sd.PortAudioError as error:
         raise NoSoundDevice(
             "no sound output device found; use --out DIR to write what the speaker says as "

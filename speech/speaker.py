@@ -1,0 +1,232 @@
+"""`closer speaker`: microphone (or recorded turns) -> end-pointing -> wake phrase ->
+recognizer -> the virtual Alexa device -> the skill -> speech.
+
+Idle, the speaker listens for utterances that contain the wake phrase "closer together"
+(speech.wake); once a session is open it listens up to SESSION_LISTEN_S for an answer, with
+no wake phrase, speaks the reprompt once if nobody answers, then ends the session.
+``--wav FILE...`` plays recorded turns through the same loop (each file one turn,
+end-pointed like live audio); ``--out DIR`` writes what the speaker says as numbered WAV
+files instead of playing them and prints one line per turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, EndPointer, Utterance, find_speech, read_wav
+from speech.device import (
+    Device,
+    DoorError,
+    Reply,
+    load_grammar,
+    make_device,
+    opened_store,
+    quiet_logs,
+)
+from speech.tts import NoSoundDevice, Voice, check_output
+from speech.wake import PHRASE, WakePhrase
+
+SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
+PAD_MS = 200  # audio kept either side of the voiced part, so no word loses its edges
+FRAME_MS = 30
+MIN_COMMAND_MS = 300  # shorter voiced audio after the wake phrase is not a command
+_BYTES_PER_MS = SAMPLE_RATE * SAMPLE_WIDTH // 1000
+
+
+class NoMicrophone(RuntimeError):
+    pass
+
+
+class Source(Protocol):
+    def listen(self, timeout_s: float | None) -> bytes | None:
+        """The next end-pointed utterance; None when nobody spoke in time; EOFError at the end."""
+
+
+def cut(pcm: bytes, utterance: Utterance, offset_ms: int = 0) -> bytes:
+    start = max(0, utterance.start_ms - PAD_MS - offset_ms) * _BYTES_PER_MS
+    end = max(0, utterance.end_ms + PAD_MS - offset_ms) * _BYTES_PER_MS
+    return pcm[start:end]
+
+
+class WavTurns:
+    """Recorded turns, one per file, end-pointed like live audio."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.current: Path | None = None
+
+    def listen(self, timeout_s: float | None) -> bytes | None:
+        if not self.paths:
+            raise EOFError
+        self.current = self.paths.pop(0)
+        pcm = read_wav(self.current)
+        utterance = find_speech(pcm)
+        return None if utterance is None else cut(pcm, utterance)
+
+
+class Microphone:
+    """16 kHz mono capture through PortAudio; the stream is open only while listening, so
+    the speaker never hears itself."""
+
+    KEEP_FRAMES = 1000 // FRAME_MS  # audio kept from before speech started
+
+    def __init__(self) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as error:
+            raise NoMicrophone(f"PortAudio is unavailable ({error})") from error
+        try:
+            sd.check_input_settings(samplerate=SAMPLE_RATE, channels=1, dtype="int16")
+        except (sd.PortAudioError, ValueError) as error:
+            raise NoMicrophone("no microphone found (PortAudio sees no input device)") from error
+        self._sd = sd
+        self.current = None
+
+    def listen(self, timeout_s: float | None) -> bytes | None:
+        no_speech_ms = None if timeout_s is None else int(timeout_s * 1000)
+        ending = EndPointer(no_speech_ms=no_speech_ms)
+        kept: list[bytes] = []
+        dropped = 0
+        frame = SAMPLE_RATE * FRAME_MS // 1000
+        with self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
+                                     blocksize=frame) as stream:
+            while True:
+                data, _overflowed = stream.read(frame)
+                kept.append(bytes(data))
+                if ending.feed(kept[-1]):
+                    break
+                if ending.start is None and len(kept) > self.KEEP_FRAMES:
+                    kept.pop(0)
+                    dropped += 1
+        if ending.utterance is None:
+            return None
+        return cut(b"".join(kept), ending.utterance, dropped * FRAME_MS)
+
+
+class Ears:
+    """The recognizer (per-turn grammar mode) and the wake phrase."""
+
+    def __init__(self, engine: str | None, grammar: Any) -> None:
+        from speech.stt import open_recognizer
+
+        self.recognizer = open_recognizer(engine, grammar)
+        self.wake = WakePhrase()
+
+
+@dataclass(frozen=True)
+class Turn:
+    heard: str  # what the recognizer heard; "(silence)" or "(no wake phrase)" otherwise
+    reply: Reply | None  # None: not addressed to the speaker
+
+
+def take_turn(device: Device, ears: Ears, pcm: bytes | None) -> Turn:
+    if pcm is None:
+        return Turn("(silence)", device.silence())
+    if not device.in_session:
+        return _wake_turn(device, ears, pcm)
+    transcript = ears.recognizer.transcribe(pcm, free_text=device.free_text)
+    reply = device.hear(transcript.text, rejected=transcript.rejected)
+    return Turn(transcript.text or "(nothing understood)", reply)
+
+
+def _wake_turn(device: Device, ears: Ears, pcm: bytes) -> Turn:
+    """An idle speaker acts on the wake phrase ("closer together, give us a question") or on
+    the skill's name said as to Alexa ("open closer together", "ask closer together to ...")."""
+    wake = ears.wake.find(pcm)
+    if wake.heard:
+        if not _has_words(wake.rest):
+            return Turn(PHRASE, device.launch())
+        transcript = ears.recognizer.transcribe(wake.rest)
+        reply = device.hear(transcript.text, rejected=transcript.rejected)
+        return Turn(f"{PHRASE}, {transcript.text or '(nothing understood)'}", reply)
+    transcript = ears.recognizer.transcribe(pcm)
+    if transcript.rejected or PHRASE not in transcript.text.lower():
+        return Turn("(no wake phrase)", None)
+    return Turn(transcript.text, device.hear(transcript.text))
+
+
+def _has_words(pcm: bytes) -> bool:
+    """Speech after the wake phrase, not just the tail of "together"."""
+    found = find_speech(pcm)
+    return found is not None and found.end_ms - found.start_ms >= MIN_COMMAND_MS
+
+
+class Mouth:
+    """Speaks through the sound card, or writes turn N's speech to DIR/NN.wav."""
+
+    def __init__(self, voice: Voice, out_dir: Path | None) -> None:
+        self.voice, self.out_dir = voice, out_dir
+
+    def speak(self, ssml: str, turn: int) -> str:
+        if not ssml:
+            return "says nothing"
+        if self.out_dir is None:
+            self.voice.say(ssml)
+            return "spoke"
+        path = self.out_dir / f"{turn:02d}.wav"
+        seconds = self.voice.render(ssml, path)
+        return f"wrote {path} {seconds:.2f} s"
+
+
+def _describe(turn: Turn) -> str:
+    reply = turn.reply
+    if reply is None:
+        return "ignored"
+    slots = " ".join(f"{name}={value}" for name, value in sorted(reply.slots.items()))
+    return f"{reply.request} {slots}".strip()
+
+
+def run(device: Device, ears: Ears, mouth: Mouth, source: Any, *, show_ignored: bool) -> None:
+    number = 0
+    while True:
+        try:
+            pcm = source.listen(SESSION_LISTEN_S if device.in_session else None)
+        except EOFError:
+            break
+        number += 1
+        started = time.perf_counter()
+        turn = take_turn(device, ears, pcm)
+        if turn.reply is None and not show_ignored:
+            continue
+        ready_ms = (time.perf_counter() - started) * 1000
+        said = mouth.speak(turn.reply.ssml if turn.reply else "", number)
+        where = f" ({source.current.name})" if getattr(source, "current", None) else ""
+        print(f"turn {number}{where} | heard: {turn.heard} | {_describe(turn)} | {said} | "
+              f"{ready_ms:.0f} ms", flush=True)
+    device.end()
+
+
+def main(args: argparse.Namespace) -> int:
+    quiet_logs()
+    out_dir = Path(args.out) if args.out else None
+    try:
+        source = WavTurns(args.wav) if args.wav else Microphone()
+        if out_dir is None:
+            check_output()
+    except NoMicrophone as error:
+        print(f"closer speaker: {error}. Use --wav FILE... to play recorded turns instead.",
+              file=sys.stderr)
+        return 1
+    except NoSoundDevice as error:
+        print(f"closer speaker: {error}", file=sys.stderr)
+        return 1
+    with opened_store() as store:
+        grammar = load_grammar()
+        device = make_device(args, store, grammar)
+        ears = Ears(args.engine, grammar)
+        if not args.wav:
+            print(f'Listening. Say "{PHRASE}", then what you would like. Ctrl-C stops.',
+                  file=sys.stderr)
+        try:
+            run(device, ears, Mouth(Voice(), out_dir), source, show_ignored=bool(args.wav))
+        except DoorError as error:
+            print(f"closer speaker: {error}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            device.end()
+    return 0

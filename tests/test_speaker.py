@@ -1,0 +1,166 @@
+"""Whole rituals through `closer speaker --wav ... --out ...` as a real process: recorded turns
+(tests/fixtures/conversations, made by make_turns.py) -> end-pointing -> wake phrase ->
+PocketSphinx -> the skill -> WAV files whose lengths and silences are checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CLOSER = str(Path(sys.executable).with_name("closer"))
+CONVERSATIONS = Path(__file__).parent / "fixtures" / "conversations"
+RATE = 22050
+
+
+def _recognizer_missing() -> str | None:
+    try:
+        from speech.grammar import default_grammar
+        from speech.stt import open_recognizer
+
+        open_recognizer("pocketsphinx", default_grammar())
+    except ImportError as error:
+        return f"the PocketSphinx recognizer has not landed yet ({error})"
+    return None
+
+
+needs_recognizer = pytest.mark.skipif(_recognizer_missing() is not None,
+                                      reason=str(_recognizer_missing()))
+
+
+@dataclass(frozen=True)
+class Line:
+    turn: int
+    heard: str
+    request: str
+    slots: dict[str, str]
+    wav: Path | None
+    seconds: float | None
+
+
+def parse_line(text: str) -> Line:
+    """`turn 1 (01.wav) | heard: ... | QuestionIntent category=fun | wrote P 9.81 s | 85 ms`"""
+    head, heard, did, said, _ms = (part.strip() for part in text.split(" | "))
+    request, *slots = did.split()
+    wav = seconds = None
+    if said.startswith("wrote "):
+        path, number, _unit = said.removeprefix("wrote ").rsplit(" ", 2)
+        wav, seconds = Path(path), float(number)
+    return Line(int(head.split()[1]), heard.removeprefix("heard: "), request,
+                dict(slot.split("=", 1) for slot in slots), wav, seconds)
+
+
+def speaker(tmp_path: Path, conversation: str, *args: str) -> list[Line]:
+    files = sorted(str(p) for p in (CONVERSATIONS / conversation).glob("*.wav"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"CLOSER_DATABASE_URL", "CLOSER_HOUSEHOLD_ID", "CLOSER_VOSK_MODEL"}}
+    env["CLOSER_DB"] = str(tmp_path / "closer.sqlite3")
+    done = subprocess.run(
+        [CLOSER, "speaker", "--engine", "pocketsphinx", "--wav", *files,
+         "--out", str(tmp_path / "out"), *args],
+        text=True, capture_output=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((CONVERSATIONS / conversation / "manifest.json").read_text())
+    for entry in manifest:  # nothing a partner said reaches stderr (the logs)
+        assert not entry["text"] or entry["text"] not in done.stderr
+    return [parse_line(line) for line in done.stdout.splitlines()]
+
+
+def samples(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (RATE, 1, 2)
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+
+
+def longest_silence(audio: np.ndarray) -> int:
+    padded = np.concatenate(([1], audio, [1])) != 0
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return int(max(end - start for start, end in zip(edges[::2], edges[1::2], strict=True)))
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "closer.sqlite3") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_no_microphone_is_one_clear_line(tmp_path: Path) -> None:
+    import sounddevice as sd
+
+    try:
+        sd.check_input_settings(samplerate=16000, channels=1, dtype="int16")
+        pytest.skip("this machine has a microphone")
+    except sd.PortAudioError:
+        pass
+    done = subprocess.run([CLOSER, "speaker"], text=True, capture_output=True, timeout=60,
+                          env={**os.environ, "CLOSER_DB": str(tmp_path / "db")})
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "no microphone" in done.stderr and "--wav" in done.stderr
+
+
+@needs_recognizer
+def test_dinner_card_then_next(tmp_path: Path) -> None:
+    card, following, again = speaker(tmp_path, "dinner")
+    assert card.heard.startswith("closer together, ")
+    assert (card.request, following.request, again.request) == (
+        "QuestionIntent", "AMAZON.NextIntent", "AMAZON.RepeatIntent")
+    assert len(query(tmp_path, "SELECT card_id FROM seen_cards")) == 2  # two different cards
+    for line in (card, following, again):
+        assert line.wav is not None and line.wav.exists() and line.wav.name == f"0{line.turn}.wav"
+        assert line.seconds == pytest.approx(len(samples(line.wav)) / RATE, abs=0.01)
+        assert line.seconds > 3
+    assert again.seconds == pytest.approx(following.seconds, rel=0.05)  # the same card again
+
+
+@needs_recognizer
+def test_full_appreciation_round(tmp_path: Path) -> None:
+    lines = speaker(tmp_path, "round")
+    assert [line.request for line in lines] == [
+        "AppreciationRoundIntent", "SetNamesIntent", "AMAZON.YesIntent",
+        "ShareAppreciationIntent", "ShareAppreciationIntent"]
+    assert lines[1].slots == {"firstName": "sam", "secondName": "alex"}
+    assert "dinner" in lines[3].heard and "park" in lines[4].heard  # free-text turns
+    assert all(line.wav is not None and line.seconds for line in lines)
+    journal = query(tmp_path, "SELECT giver, receiver, text FROM appreciations ORDER BY id")
+    assert [(giver, receiver) for giver, receiver, _ in journal] == [("Sam", "Alex"),
+                                                                     ("Alex", "Sam")]
+    assert journal[0][2] == lines[3].slots["appreciation"]
+    assert query(tmp_path, "SELECT first_name, second_name, round_state FROM households") == [
+        ("Sam", "Alex", None)]  # the round finished: goodnight
+
+
+@needs_recognizer
+def test_hug_wav_lasts_the_asked_time(tmp_path: Path) -> None:
+    (hug,) = speaker(tmp_path, "hug")
+    assert (hug.request, hug.slots) == ("HugIntent", {"duration": "PT20S"})
+    assert hug.wav is not None and hug.seconds is not None
+    audio = samples(hug.wav)
+    assert longest_silence(audio) == pytest.approx(20 * RATE, abs=5)  # the hug, to the sample
+    assert hug.seconds > 20 + 5  # plus the words in, the breath and the words out
+
+
+@needs_recognizer
+def test_reprompt_then_the_session_ends(tmp_path: Path) -> None:
+    card, reprompt, ended = speaker(tmp_path, "no_answer")
+    assert card.request == "QuestionIntent"
+    assert (reprompt.heard, reprompt.request) == ("(silence)", "reprompt")
+    assert reprompt.wav is not None and 2 < (reprompt.seconds or 0) < card.seconds
+    assert (ended.heard, ended.request, ended.wav) == ("(silence)", "SessionEndedRequest", None)
+
+
+@needs_recognizer
+def test_idle_speaker_needs_the_wake_phrase(tmp_path: Path) -> None:
+    timer, hello, stop = speaker(tmp_path, "not_for_me")
+    assert (timer.request, timer.wav) == ("ignored", None)  # not addressed to the speaker
+    assert hello.request == "LaunchRequest" and hello.wav is not None
+    assert stop.request == "AMAZON.StopIntent"
+    assert query(tmp_path, "SELECT visits FROM households") == [(1,)]
