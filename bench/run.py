@@ -34,7 +34,7 @@ DURATION_S = 15.0
 HOUSEHOLDS = 200
 P99_TARGET_MS = 20.0
 COMMAND = "make bench (.venv/bin/python -m bench.run)"
-GUNICORN = "-w 2 --threads 4"
+GUNICORN = "-w 2 --threads 4 --no-control-socket"
 WRK = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(ROOT / "bench" / "alexa.lua")]
 
 
