@@ -87,7 +87,7 @@ class Corrector:
             words.update(w for said in custom.synonyms for w in said.split())
         self.known = frozenset(words) | {w for s in _durations_words() for w in s}
         self._names = frozenset(language.first_names)
-        self._typo_targets = sorted(w for w in self.known if len(w) >= 4)
+        self._typo_targets = sorted(w for w in self.known if len(w) >= 3)
         self._index: dict[str, list[int]] = {}
         for k, sample in enumerate(self.samples):
             for token in set(sample.tokens) - LIGHT:
@@ -136,7 +136,7 @@ class Corrector:
         return Sample(intent, text, tokens, names, frozenset(slots[n] for n in names))
 
     def _fix_typo(self, token: str) -> str:
-        if token in self.known or token in LIGHT or token in self._names or len(token) < 4:
+        if token in self.known or token in LIGHT or token in self._names or len(token) < 3:
             return token
         hit = process.extractOne(token, self._typo_targets, scorer=fuzz.ratio,
                                  score_cutoff=TYPO_CUTOFF)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 
-from speech.grammar import model
+from speech.grammar import export, model
 from speech.grammar.correct import DEFAULT_CUTOFF, Corrector
 from speech.grammar.exact import ExactMatcher, Match
 from speech.grammar.model import Language
@@ -85,6 +85,30 @@ class Grammar:
         if expecting in self._free_text:
             return self._free(text, tokens, *self._free_text[expecting])
         return self._command(tokens, self.cutoff if cutoff is None else cutoff)
+
+    def command_phrases(self) -> list[str]:
+        """What a command can be, lower case, for Vosk's runtime grammar (no [unk])."""
+        return list(self._phrases)
+
+    def jsgf(self) -> str:
+        """The command language as a JSGF grammar (PocketSphinx), public rule <command>."""
+        return self._jsgf
+
+    def vocabulary(self) -> set[str]:
+        """Every word the command grammar can produce."""
+        return set(self._vocabulary)
+
+    @cached_property
+    def _phrases(self) -> tuple[str, ...]:
+        return tuple(export.command_phrases(self.language))
+
+    @cached_property
+    def _jsgf(self) -> str:
+        return export.jsgf(self.language)
+
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        return frozenset(export.vocabulary(self._jsgf))
 
     def _command(self, tokens: list[str], cutoff: float) -> Parse | None:
         invoked = self._invoked(_strip(tokens, _LEADING, lead=True))
