@@ -28,7 +28,7 @@ from speech.device import (
     opened_store,
     quiet_logs,
 )
-from speech.tts import NoSoundDevice, Voice, check_output
+from speech.tts import NoSoundDevice, Voice, check_output, play, write_wav
 from speech.wake import PHRASE, WakePhrase
 
 SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
@@ -162,26 +162,47 @@ class Mouth:
     def __init__(self, voice: Voice, out_dir: Path | None) -> None:
         self.voice, self.out_dir = voice, out_dir
 
-    def speak(self, ssml: str, turn: int) -> str:
+    def speak(self, ssml: str, turn: int) -> tuple[str, float]:
+        """What was done with the speech, and when its audio was ready (perf_counter)."""
         if not ssml:
-            return "says nothing"
+            return "says nothing", time.perf_counter()
+        rendering = self.voice.synthesize(ssml)
+        ready = time.perf_counter()
         if self.out_dir is None:
-            self.voice.say(ssml)
-            return "spoke"
+            play(rendering.samples)
+            return f"spoke {rendering.seconds:.2f} s", ready
         path = self.out_dir / f"{turn:02d}.wav"
-        seconds = self.voice.render(ssml, path)
-        return f"wrote {path} {seconds:.2f} s"
+        write_wav(path, rendering.samples)
+        return f"wrote {path} {rendering.seconds:.2f} s", ready
 
 
-def _describe(turn: Turn) -> str:
+def _describe(turn: Turn, private: bool) -> str:
     reply = turn.reply
     if reply is None:
         return "ignored"
+    if private:  # slots hold names and appreciations
+        return reply.request
     slots = " ".join(f"{name}={value}" for name, value in sorted(reply.slots.items()))
     return f"{reply.request} {slots}".strip()
 
 
-def run(device: Device, ears: Ears, mouth: Mouth, source: Any, *, show_ignored: bool) -> None:
+@dataclass(frozen=True)
+class Report:
+    """What each turn's line shows. Listening live (stdout may be a service's journal) it
+    shows neither what was heard nor slot values; with --wav or --out, everything."""
+
+    show_heard: bool
+    show_ignored: bool
+
+    def line(self, number: int, source: Any, turn: Turn, said: str, ready_ms: float) -> str:
+        current = getattr(source, "current", None)
+        where = f" ({current.name})" if current else ""
+        heard = f" | heard: {turn.heard}" if self.show_heard else ""
+        return (f"turn {number}{where}{heard} | {_describe(turn, not self.show_heard)} | "
+                f"{said} | {ready_ms:.0f} ms")
+
+
+def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -> None:
     number = 0
     while True:
         try:
@@ -191,13 +212,10 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, *, show_ignored: 
         number += 1
         started = time.perf_counter()
         turn = take_turn(device, ears, pcm)
-        if turn.reply is None and not show_ignored:
+        if turn.reply is None and not report.show_ignored:
             continue
-        ready_ms = (time.perf_counter() - started) * 1000
-        said = mouth.speak(turn.reply.ssml if turn.reply else "", number)
-        where = f" ({source.current.name})" if getattr(source, "current", None) else ""
-        print(f"turn {number}{where} | heard: {turn.heard} | {_describe(turn)} | {said} | "
-              f"{ready_ms:.0f} ms", flush=True)
+        said, ready = mouth.speak(turn.reply.ssml if turn.reply else "", number)
+        print(report.line(number, source, turn, said, (ready - started) * 1000), flush=True)
     device.end()
 
 
@@ -223,7 +241,8 @@ def main(args: argparse.Namespace) -> int:
             print(f'Listening. Say "{PHRASE}", then what you would like. Ctrl-C stops.',
                   file=sys.stderr)
         try:
-            run(device, ears, Mouth(Voice(), out_dir), source, show_ignored=bool(args.wav))
+            report = Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
+            run(device, ears, Mouth(Voice(), out_dir), source, report)
         except DoorError as error:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1
