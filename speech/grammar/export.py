@@ -8,9 +8,13 @@ sentence is listed: small slot types are expanded in full, durations and first n
 spread over the samples that take them, each value a few times. That keeps the list to a
 few thousand phrases where names x names x samples would be millions.
 
-The JSGF is the same language: slot types are rules (<CardCategory>, <duration>,
-<first_name>); only the samples that take first names are merged into one rule with a
-choice before, between and after the names (see _choice).
+The JSGF: slot types are rules (<CardCategory>, <duration>, <first_name>). Samples without
+slots are written as a prefix tree (the same language, a smaller graph). Samples that take
+slots are merged per intent into one choice before, between and after the slots, so each
+slot rule is expanded once per intent rather than once per sample: PocketSphinx copies a
+rule at every reference, and 1,800 names x 30 samples is a graph too big to search in real
+time. The price is a slightly larger language ("set a hug timer for two minutes hug"); the
+parser still decides, and corrects or refuses such a sentence.
 """
 
 from __future__ import annotations
@@ -182,17 +186,8 @@ def _serialize(node: dict) -> str:
     return f"[{body}]" if ends else body
 
 
-def _join(pieces: list[str], lo: int, hi: int) -> str:
-    """The sample between two name slots (pieces alternate text and slot names)."""
-    return "".join(p if k % 2 == 0 else f"{{{p}}}" for k, p in enumerate(pieces)
-                   if lo < k < hi)
-
-
 def _choice(words: set[str]) -> str:
-    """The words around a first name, as one JSGF choice: the name rule then appears once
-    per place rather than once per sample (1,800 names x 30 samples is a graph too big
-    to search in real time), at the price of also allowing mixed forms such as "our
-    names are sam and my wife is alex", which the parser still corrects."""
+    """The words the samples put at one place around their slots, as one JSGF choice."""
     said = sorted(w for w in words if w)
     if not said:
         return ""
