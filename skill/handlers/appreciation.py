@@ -20,8 +20,9 @@ RESUME_WINDOW = timedelta(hours=6)
 INTENT, SLOT = "ShareAppreciationIntent", "appreciation"
 
 _CARRIERS = re.compile(
-    r"^(?:i\s+)?(?:really\s+)?(?:appreciated|appreciate|loved|love|liked|enjoyed|"
-    r"am grateful|'m grateful|was grateful|am thankful|was thankful|thank you|thanks)"
+    r"^(?:i(?:\s+|(?=')))?(?:(?:really|so|truly)\s+)?"
+    r"(?:appreciated|appreciate|loved|love|liked|enjoyed|thank you|thanks|"
+    r"(?:am|'m|was)\s+(?:(?:so|really|very|truly)\s+)?(?:grateful|thankful))"
     r"\s*(?:for|that|when|how|about)?\s+",
     re.IGNORECASE,
 )
