@@ -74,6 +74,24 @@ def accuracy_rows(pairs: list[tuple[Clip, Heard]]) -> dict[str, tuple[int, int]]
     return {k: (v[0], v[1]) for k, v in rows.items()}
 
 
+def breakdown(pairs: list[tuple[Clip, Heard]]) -> list[str]:
+    """In-domain accuracy by voice family, phrasing, turn and SNR, as table rows."""
+    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for clip, heard in pairs:
+        if not clip.in_domain:
+            continue
+        keys = [("voice", clip.voice.split(":")[0]),
+                ("phrasing", "interaction-model sample" if clip.model_sample else "new"),
+                ("turn", clip.turn)]
+        if clip.snr_db is not None:
+            keys.append(("noise SNR", f"{clip.snr_db:02.0f} dB"))
+        for key in keys:
+            rows[key][0] += correct(clip, heard)
+            rows[key][1] += 1
+    return [f"| {group} | {value} | {total} | {right} | {right / total:.1%} |"
+            for (group, value), (right, total) in sorted(rows.items())]
+
+
 def false_accepts(pairs: list[tuple[Clip, Heard]]) -> list[tuple[Clip, Heard]]:
     return [(c, h) for c, h in pairs if not c.in_domain and h.intent not in REJECTIONS]
 
@@ -176,6 +194,8 @@ def _english_tables(engine: str, eng: dict, targets: list[str]) -> list[str]:
         right, total = rows.get(key, (0, 0))
         out.append(f"| {engine} (English) | {key} | {total} | {right} | "
                    f"{right / max(1, total):.1%} |")
+    out += ["", "| in-domain by | value | clips | right | accuracy |",
+            "|---|---|---:|---:|---:|", *breakdown(pairs)]
     out += ["", f"Out-of-domain clips acted on: {len(fa)} of {ood}"
             + (" (" + ", ".join(c.name for c, _ in fa) + ")" if fa else ""), ""]
     med = statistics.median(decisions) if decisions else float("nan")
