@@ -8,11 +8,11 @@ one 22.05 kHz mono WAV with the pauses in it.
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import html
-import io
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import wave
@@ -20,6 +20,7 @@ import weakref
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -204,17 +205,14 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 class Voice:
-    """Speaks SSML through one pyttsx3 engine, reused for every response. One thread only."""
+    """Speaks SSML through pyttsx3's espeak-ng, one engine reused for every response.
+    One thread at a time."""
 
     def __init__(self, voice: str = "en-us", rate: int = 165) -> None:
-        self._engine = _engine()
-        self._engine.setProperty("voice", voice)
-        self._engine.setProperty("rate", rate)
-        self._finished = threading.Event()
-        self._engine.connect("finished-utterance", lambda **_: self._finished.set())
+        engine = _engine()
+        self._speak = (_EspeakSynth(voice, rate) if sys.platform.startswith("linux")
+                       else _FileSynth(engine, voice, rate))
         self._chime = read_wav(CHIME_PATH)
-        self._dir = Path(tempfile.mkdtemp(prefix="closer-tts-"))
-        weakref.finalize(self, shutil.rmtree, self._dir, True)
 
     def synthesize(self, ssml: str) -> Rendering:
         pieces: list[np.ndarray] = []
@@ -251,17 +249,68 @@ class Voice:
             return self._chime
         return self._speak(part.text)
 
-    def _speak(self, text: str) -> np.ndarray:
+
+class _EspeakSynth:
+    """One utterance at a time through the espeak-ng binding of pyttsx3's Linux driver.
+
+    pyttsx3 2.99's own loop (save_to_file + runAndWait) races with espeak-ng's synthesis
+    thread: runAndWait can return before the audio is complete, the first utterance after
+    a pause can ignore the rate just set, and the next one can come out empty (all three
+    reproduced here). So the samples are collected by our callback, each utterance tagged
+    and awaited to its end (MSG_TERMINATED) before the next starts.
+    """
+
+    def __init__(self, voice: str, rate: int) -> None:
+        from pyttsx3.drivers import _espeak
+
+        self._lib = _espeak
+        self._chunks: list[bytes] = []
+        self._done = threading.Event()
+        self._tag = 0
+        _espeak.SetSynthCallback(self._on_synth)  # the driver's callback is not used
+        _espeak.SetVoiceByName(voice.encode())
+        _espeak.SetParameter(_espeak.RATE, rate, 0)
+
+    def __call__(self, text: str) -> np.ndarray:
+        lib = self._lib
+        self._tag += 1
+        self._chunks = []
+        self._done.clear()
+        lib.Synth(text, flags=lib.ENDPAUSE | lib.CHARS_UTF8, user_data=self._tag)
+        finished = self._done.wait(SYNTH_TIMEOUT_S)
+        lib.Synchronize()
+        if not finished:
+            raise SpeechUnavailable("espeak-ng did not finish an utterance")
+        return np.frombuffer(b"".join(self._chunks), dtype="<i2").copy()
+
+    def _on_synth(self, wav: Any, count: int, events: Any) -> int:
+        if events[0].user_data != self._tag:  # a stale callback of an earlier utterance
+            return 0
+        if count > 0:
+            self._chunks.append(ctypes.string_at(wav, count * 2))
+        i = 0
+        while events[i].type != self._lib.EVENT_LIST_TERMINATED:
+            if events[i].type == self._lib.EVENT_MSG_TERMINATED:
+                self._done.set()
+            i += 1
+        return 0
+
+
+class _FileSynth:
+    """pyttsx3's portable path (macOS, Windows): save_to_file, then read the WAV back."""
+
+    def __init__(self, engine: Any, voice: str, rate: int) -> None:
+        self._engine = engine
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate)
+        self._dir = Path(tempfile.mkdtemp(prefix="closer-tts-"))
+        weakref.finalize(self, shutil.rmtree, self._dir, True)
+
+    def __call__(self, text: str) -> np.ndarray:
         path = self._dir / "utterance.wav"
-        path.unlink(missing_ok=True)
-        self._finished.clear()
-        # The espeak driver prints "Audio saved to ..." on stdout, which is the user's.
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._engine.save_to_file(text, str(path))
-            self._engine.runAndWait()
-            _wait_for_espeak()
-            finished = self._finished.wait(SYNTH_TIMEOUT_S)
-        if not finished or not path.exists():
+        self._engine.save_to_file(text, str(path))
+        self._engine.runAndWait()
+        if not path.exists():
             raise SpeechUnavailable("the speech engine did not finish an utterance")
         return read_wav(path)
 
@@ -269,7 +318,7 @@ class Voice:
 _ENGINE = None
 
 
-def _engine():  # noqa: ANN202 - pyttsx3 has no types
+def _engine() -> Any:
     """The process's pyttsx3 engine (espeak-ng initializes once per process)."""
     global _ENGINE
     if _ENGINE is None:
@@ -282,15 +331,6 @@ def _engine():  # noqa: ANN202 - pyttsx3 has no types
                 f"text to speech is unavailable ({error}); install espeak-ng"
             ) from error
     return _ENGINE
-
-
-def _wait_for_espeak() -> None:
-    """pyttsx3 2.99's espeak driver returns from runAndWait while espeak-ng (asynchronous
-    retrieval mode) is still synthesizing; block until espeak-ng has delivered everything."""
-    with contextlib.suppress(ImportError, OSError, AttributeError):
-        from pyttsx3.drivers import _espeak
-
-        _espeak.Synchronize()
 
 
 def check_output() -> None:

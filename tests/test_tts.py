@@ -163,3 +163,19 @@ def test_say_without_a_sound_card_says_so(voice: Voice) -> None:
             voice.say("<speak>Hello.</speak>")
     else:
         pytest.skip("this machine has a sound card")
+
+
+def test_every_response_comes_out_whole_and_at_the_set_rate(voice: Voice) -> None:
+    """pyttsx3's own espeak loop lost utterances and the rate after an idle moment."""
+    import time
+
+    long = ssml.speak("Sorry, I didn't catch that. Try, give us a question, or start a hug.")
+    short = ssml.speak("Try, give us a question, or start a hug.")
+    expected = (voice.synthesize(long).seconds, voice.synthesize(short).seconds)
+    time.sleep(0.5)  # like the recognizer working between two answers
+    fresh = Voice()
+    for _ in range(2):
+        for speaker in (fresh, voice):
+            got = (speaker.synthesize(long).seconds, speaker.synthesize(short).seconds)
+            assert got == pytest.approx(expected, rel=0.02)
+    assert expected[0] > expected[1] > 2
