@@ -18,7 +18,9 @@ import threading
 import wave
 import weakref
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +212,10 @@ class Voice:
 
     def __init__(self, voice: str = "en-us", rate: int = 165) -> None:
         engine = _engine()
-        self._speak = (_EspeakSynth(voice, rate) if sys.platform.startswith("linux")
-                       else _FileSynth(engine, voice, rate))
+        if sys.platform.startswith("linux"):
+            self._speak: Callable[[str], np.ndarray] = partial(_espeak(), voice=voice, rate=rate)
+        else:
+            self._speak = _FileSynth(engine, voice, rate)
         self._chime = read_wav(CHIME_PATH)
 
     def synthesize(self, ssml: str) -> Rendering:
@@ -260,19 +264,22 @@ class _EspeakSynth:
     and awaited to its end (MSG_TERMINATED) before the next starts.
     """
 
-    def __init__(self, voice: str, rate: int) -> None:
+    def __init__(self) -> None:
         from pyttsx3.drivers import _espeak
 
         self._lib = _espeak
         self._chunks: list[bytes] = []
         self._done = threading.Event()
         self._tag = 0
+        self._settings: tuple[str, int] | None = None
         _espeak.SetSynthCallback(self._on_synth)  # the driver's callback is not used
-        _espeak.SetVoiceByName(voice.encode())
-        _espeak.SetParameter(_espeak.RATE, rate, 0)
 
-    def __call__(self, text: str) -> np.ndarray:
+    def __call__(self, text: str, *, voice: str, rate: int) -> np.ndarray:
         lib = self._lib
+        if self._settings != (voice, rate):
+            lib.SetVoiceByName(voice.encode())
+            lib.SetParameter(lib.RATE, rate, 0)
+            self._settings = (voice, rate)
         self._tag += 1
         self._chunks = []
         self._done.clear()
@@ -316,6 +323,15 @@ class _FileSynth:
 
 
 _ENGINE = None
+_ESPEAK: _EspeakSynth | None = None
+
+
+def _espeak() -> _EspeakSynth:
+    """One synthesizer per process: espeak-ng has a single callback."""
+    global _ESPEAK
+    if _ESPEAK is None:
+        _ESPEAK = _EspeakSynth()
+    return _ESPEAK
 
 
 def _engine() -> Any:
