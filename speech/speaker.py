@@ -35,6 +35,8 @@ SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a ques
 PAD_MS = 200  # audio kept either side of the voiced part, so no word loses its edges
 FRAME_MS = 30
 MIN_COMMAND_MS = 300  # shorter voiced audio after the wake phrase is not a command
+# Silence that ends a turn: people pause longer mid-sentence in a free answer.
+END_SILENCE_MS = {False: 600, True: 1000}
 _BYTES_PER_MS = SAMPLE_RATE * SAMPLE_WIDTH // 1000
 
 
@@ -43,7 +45,7 @@ class NoMicrophone(RuntimeError):
 
 
 class Source(Protocol):
-    def listen(self, timeout_s: float | None) -> bytes | None:
+    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
         """The next end-pointed utterance; None when nobody spoke in time; EOFError at the end."""
 
 
@@ -60,12 +62,12 @@ class WavTurns:
         self.paths = [Path(p) for p in paths]
         self.current: Path | None = None
 
-    def listen(self, timeout_s: float | None) -> bytes | None:
+    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
         if not self.paths:
             raise EOFError
         self.current = self.paths.pop(0)
         pcm = read_wav(self.current)
-        utterance = find_speech(pcm)
+        utterance = find_speech(pcm, end_silence_ms=END_SILENCE_MS[free_text])
         return None if utterance is None else cut(pcm, utterance)
 
 
@@ -87,9 +89,9 @@ class Microphone:
         self._sd = sd
         self.current = None
 
-    def listen(self, timeout_s: float | None) -> bytes | None:
+    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
         no_speech_ms = None if timeout_s is None else int(timeout_s * 1000)
-        ending = EndPointer(no_speech_ms=no_speech_ms)
+        ending = EndPointer(no_speech_ms=no_speech_ms, end_silence_ms=END_SILENCE_MS[free_text])
         kept: list[bytes] = []
         dropped = 0
         frame = SAMPLE_RATE * FRAME_MS // 1000
@@ -206,7 +208,8 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -
     number = 0
     while True:
         try:
-            pcm = source.listen(SESSION_LISTEN_S if device.in_session else None)
+            pcm = source.listen(SESSION_LISTEN_S if device.in_session else None,
+                                free_text=device.free_text)
         except EOFError:
             break
         number += 1
@@ -236,7 +239,11 @@ def main(args: argparse.Namespace) -> int:
     with opened_store() as store:
         grammar = load_grammar()
         device = make_device(args, store, grammar)
-        ears = Ears(args.engine, grammar)
+        try:
+            ears = Ears(args.engine, grammar)
+        except RuntimeError as error:  # speech.stt.EngineUnavailable: no model for --engine
+            print(f"closer speaker: {error}", file=sys.stderr)
+            return 1
         if not args.wav:
             print(f'Listening. Say "{PHRASE}", then what you would like. Ctrl-C stops.',
                   file=sys.stderr)
