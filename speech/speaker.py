@@ -77,16 +77,18 @@ class Microphone:
 
     KEEP_FRAMES = 1000 // FRAME_MS  # audio kept from before speech started
 
-    def __init__(self) -> None:
+    def __init__(self, sounddevice: Any = None) -> None:
+        """``sounddevice``: the module to capture with (tests give a stand-in)."""
+        if sounddevice is None:
+            try:
+                import sounddevice
+            except OSError as error:
+                raise NoMicrophone(f"PortAudio is unavailable ({error})") from error
         try:
-            import sounddevice as sd
-        except OSError as error:
-            raise NoMicrophone(f"PortAudio is unavailable ({error})") from error
-        try:
-            sd.check_input_settings(samplerate=SAMPLE_RATE, channels=1, dtype="int16")
-        except (sd.PortAudioError, ValueError) as error:
+            sounddevice.check_input_settings(samplerate=SAMPLE_RATE, channels=1, dtype="int16")
+        except (sounddevice.PortAudioError, ValueError) as error:
             raise NoMicrophone("no microphone found (PortAudio sees no input device)") from error
-        self._sd = sd
+        self._sd = sounddevice
         self.current = None
 
     def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:

@@ -107,6 +107,55 @@ def test_no_microphone_is_one_clear_line(tmp_path: Path) -> None:
     assert "no microphone" in done.stderr and "--wav" in done.stderr
 
 
+class RecordedRoom:
+    """A stand-in for the sounddevice module: its input stream plays a recording in real
+    block sizes (no sound card here). Everything after capture is the real code."""
+
+    PortAudioError = RuntimeError
+
+    def __init__(self, pcm: bytes) -> None:
+        self.pcm, self.at, self.opened = pcm, 0, 0
+
+    def check_input_settings(self, **settings: object) -> None:
+        assert settings == {"samplerate": 16000, "channels": 1, "dtype": "int16"}
+
+    def RawInputStream(self, **settings: object) -> RecordedRoom:  # noqa: N802 - its API
+        self.opened += 1
+        return self
+
+    def __enter__(self) -> RecordedRoom:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def read(self, frames: int) -> tuple[bytes, bool]:
+        chunk = self.pcm[self.at:self.at + 2 * frames]
+        self.at += 2 * frames
+        return chunk + bytes(2 * frames - len(chunk)), False
+
+
+def test_microphone_cuts_each_utterance_out_of_the_stream() -> None:
+    from speech.audio import find_speech, read_wav
+    from speech.speaker import Microphone
+
+    said = read_wav(CONVERSATIONS / "dinner" / "01.wav")
+    quiet = read_wav(CONVERSATIONS / "no_answer" / "02.wav")  # 4 s of room noise
+    room = RecordedRoom(quiet * 5 + said + quiet + said + quiet * 3)
+    microphone = Microphone(room)
+    first = microphone.listen(None)  # idle: waits through 20 s of room noise
+    assert first is not None and room.at > 20 * 32000
+    heard = find_speech(first)
+    spoken = find_speech(said)
+    assert heard is not None and spoken is not None
+    length = (heard.end_ms - heard.start_ms, spoken.end_ms - spoken.start_ms)
+    assert abs(length[0] - length[1]) <= 60  # the whole utterance, nothing clipped
+    assert heard.start_ms >= 150  # with a little room before it
+    assert microphone.listen(8.0) is not None  # the second one, after 4 s of quiet
+    assert microphone.listen(8.0) is None  # then nobody speaks for 8 s
+    assert room.opened == 3  # the stream is open only while listening
+
+
 @needs_recognizer
 def test_dinner_card_then_next(tmp_path: Path) -> None:
     card, following, again = speaker(tmp_path, "dinner")
