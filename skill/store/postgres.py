@@ -4,8 +4,10 @@ Every write runs in one transaction that first makes sure the household's row ex
 (``INSERT ... ON CONFLICT DO NOTHING``) and then locks it (``SELECT ... FOR UPDATE``), so
 concurrent requests for the same household - threads, processes or hosts - serialize and
 never lose an update, and ``forget`` serializes with concurrent writes. The schema is
-versioned in ``schema_migrations``; ``MIGRATIONS`` are applied in order at open, under a
-transaction-scoped advisory lock so several instances may open the database at once.
+versioned in ``schema_migrations``; ``MIGRATIONS`` are applied in order at open (or at
+first contact, if the server is down then), under a transaction-scoped advisory lock so
+several instances may open the database at once. While the server is unreachable every
+call fails fast with StoreUnavailable, and the store heals by itself (see OUTAGE_WAIT_S).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -21,7 +24,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from skill.store.base import (
     PROFILE_FIELDS,
@@ -107,6 +110,16 @@ HOUSEHOLD_TABLES = ("seen_cards", "hugs", "appreciations", "households")
 # Key of the advisory lock that serializes migrations ("closer-together schema").
 MIGRATION_LOCK_KEY = 0x436C6F7365720001
 
+# When the database goes away (restart, crash, network), a request must not hang: it
+# hears "please try again" at once. After a failure that means the server is unreachable,
+# requests wait at most OUTAGE_WAIT_S for a connection instead of the full timeout, until
+# one succeeds again. Meanwhile the pool keeps reconnecting in the background; each
+# reconnection gives up after RECONNECT_S (its retry delays double, 1, 2, 4 s...), and the
+# next request starts a fresh one, so recovery follows within about a second or two.
+OUTAGE_WAIT_S = 0.25
+RECONNECT_S = 5.0
+CONNECT_TIMEOUT_S = 2  # libpq's minimum that means anything; matters for dropped packets
+
 _JSON_FIELDS = frozenset({"round_state", "checkin_state"})
 _HOUSEHOLD_COLUMNS = (
     "household_id, first_name, second_name, journal_opt_in, visits, last_category, "
@@ -119,6 +132,16 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _is_outage(exc: Exception) -> bool:
+    """The server is unreachable or going away (not a problem with one statement)."""
+    if isinstance(exc, PoolTimeout | psycopg.InterfaceError):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    # None: failed on the client side (connect, lost connection); 08: connection
+    # exception; 57P: the server shutting down or starting up.
+    return state is None or state.startswith(("08", "57P"))
 
 
 def _household(row: dict[str, Any] | None, household_id: str) -> Household:
@@ -159,63 +182,98 @@ class PostgresStore(Store):
         *,
         min_size: int = 1,
         max_size: int = 8,
-        timeout_s: float = 3.0,
+        timeout_s: float = 1.5,
     ) -> None:
+        """``timeout_s``: the longest a request waits for a connection while the database is
+        reachable (connections are only missing at start or after an outage)."""
         self.url = url
         self.timeout_s = timeout_s
+        self._outage = False  # set by a failure that means "unreachable", cleared by a success
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
         self._pool = ConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout_s,
             open=False,
+            # Check each connection as it is taken (one round trip): after a server restart
+            # the pool's idle connections are dead, and requests must not be the ones to find
+            # out mid-transaction.
             check=ConnectionPool.check_connection,
+            reconnect_timeout=RECONNECT_S,
             kwargs={
                 "autocommit": True,  # transactions are explicit: conn.transaction()
-                "connect_timeout": max(1, round(timeout_s)),
+                "connect_timeout": CONNECT_TIMEOUT_S,
                 "options": "-c timezone=UTC",
                 "row_factory": dict_row,
             },
             name="closer-store",
         )
+        self._pool.open(wait=False)
         try:
-            self._pool.open(wait=True, timeout=timeout_s)
-            self._guard(self._migrate, "cannot open database")
-        except psycopg.OperationalError as exc:
-            self._close_pool()
-            raise StoreUnavailable(f"cannot open database: {exc}") from exc
+            self._guard(self._ensure_schema, "cannot open database")
+        except StoreUnavailable:
+            if not self._outage:  # a real problem (say, a newer schema): refuse to start
+                self._close_pool()
+                raise
+            # The server is down right now: start anyway and answer "please try again"
+            # until it is back (a worker restarted during an outage must not take the whole
+            # instance down with it); the schema is brought up to date on first contact.
+            log.warning("store unreachable at start", extra={"store": "postgres"})
         except BaseException:
             self._close_pool()
             raise
 
     # -- connections -------------------------------------------------------------------
 
+    def _checkout(self) -> Any:
+        """A pooled connection (context manager), waiting briefly if the server is away."""
+        wait = OUTAGE_WAIT_S if self._outage else self.timeout_s
+        return self._pool.connection(timeout=min(wait, self.timeout_s))
+
+    def _connection(self) -> Any:
+        self._ensure_schema()
+        return self._checkout()
+
     @contextmanager
     def _read(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._pool.connection(timeout=self.timeout_s) as conn:
+        with self._connection() as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection[Any]]:
         """One transaction: committed on success, rolled back on error."""
-        with self._pool.connection(timeout=self.timeout_s) as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             yield conn
 
     def _guard(self, fn: Callable[[], T], what: str) -> T:
         """Run ``fn``, turning connection/pool failures into StoreUnavailable."""
         try:
-            return fn()
+            result = fn()
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             # OperationalError covers: server down, pool timeout/closed, serialization
             # failures, deadlocks, admin shutdown. InterfaceError: connection lost/closed.
             # The class name and SQLSTATE say why; the message could quote values, so no.
+            self._outage = self._outage or _is_outage(exc)
             log.error("store unavailable", extra={
                 "store": "postgres", "operation": what, "error": type(exc).__name__,
                 "sqlstate": getattr(exc, "sqlstate", None)})
             raise StoreUnavailable(f"{what}: {exc}") from exc
+        self._outage = False
+        return result
+
+    def _ensure_schema(self) -> None:
+        """Apply migrations once per store, on first contact with the server."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if not self._schema_ready:
+                self._migrate()
+                self._schema_ready = True
 
     def _migrate(self) -> None:
-        with self._write() as conn:
+        with self._checkout() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
