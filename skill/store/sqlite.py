@@ -38,6 +38,7 @@ T = TypeVar("T")
 # How long a write waits for the database before the user hears "please try again":
 # well inside the 8 s Alexa gives a skill (and gunicorn's 7 s worker timeout).
 BUSY_TIMEOUT_MS = 3_000
+WAL_CHECKPOINT_PAGES = 256  # 1 MB of 4 KB pages (SQLite's default is 1000)
 log = logging.getLogger("closer.store")
 
 # Ordered schema migrations; migration i (0-based) brings the schema to user_version i + 1.
@@ -193,6 +194,12 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # A small write-ahead log, truncated after each checkpoint. Left at SQLite's
+            # 4 MB it can take all the space freed after the disk filled up, before a
+            # checkpoint copies it into the database, which then cannot grow: writes keep
+            # failing although space was freed.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_PAGES * 4096}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
