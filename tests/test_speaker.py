@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.test_chat import webhook  # noqa: F401 - the `closer serve --no-verify` fixture
+
 CLOSER = str(Path(sys.executable).with_name("closer"))
 CONVERSATIONS = Path(__file__).parent / "fixtures" / "conversations"
 RATE = 22050
@@ -213,3 +215,14 @@ def test_idle_speaker_needs_the_wake_phrase(tmp_path: Path) -> None:
     assert hello.request == "LaunchRequest" and hello.wav is not None
     assert stop.request == "AMAZON.StopIntent"
     assert query(tmp_path, "SELECT visits FROM households") == [(1,)]
+
+
+@needs_recognizer
+def test_through_a_webhook(tmp_path: Path, webhook: tuple[str, Path]) -> None:  # noqa: F811
+    url, server_db = webhook
+    lines = speaker(tmp_path, "dinner", "--endpoint", url)
+    assert [line.request for line in lines] == [
+        "QuestionIntent", "AMAZON.NextIntent", "AMAZON.RepeatIntent"]
+    with sqlite3.connect(server_db) as db:  # the server dealt the cards
+        assert db.execute("SELECT COUNT(*) FROM seen_cards").fetchone() == (2,)
+    assert query(tmp_path, "SELECT COUNT(*) FROM seen_cards") == [(0,)]
