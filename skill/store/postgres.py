@@ -116,7 +116,7 @@ MIGRATION_LOCK_KEY = 0x436C6F7365720001
 # one succeeds again. Meanwhile the pool keeps reconnecting in the background; each
 # reconnection gives up after RECONNECT_S (its retry delays double, 1, 2, 4 s...), and the
 # next request starts a fresh one, so recovery follows within about a second or two.
-OUTAGE_WAIT_S = 0.25
+OUTAGE_WAIT_S = 0.1
 RECONNECT_S = 5.0
 CONNECT_TIMEOUT_S = 2  # libpq's minimum that means anything; matters for dropped packets
 
@@ -182,10 +182,11 @@ class PostgresStore(Store):
         *,
         min_size: int = 1,
         max_size: int = 8,
-        timeout_s: float = 1.5,
+        timeout_s: float = 1.0,
     ) -> None:
         """``timeout_s``: the longest a request waits for a connection while the database is
-        reachable (connections are only missing at start or after an outage)."""
+        thought reachable. With more connections (``max_size``) than a gunicorn worker has
+        threads, connections are only missing at start or after an outage."""
         self.url = url
         self.timeout_s = timeout_s
         self._outage = False  # set by a failure that means "unreachable", cleared by a success
