@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick bench bench-speech fixtures lint system setup clean
+.PHONY: run test test-quick bench bench-speech loadtest fixtures lint system setup clean
 
 run: setup
 	$(BIN)/closer serve --host $(HOST) --port $(PORT)
@@ -30,6 +30,12 @@ bench: setup
 # and condition on tests/fixtures/utterances.
 bench-speech: setup
 	$(BIN)/python -m bench.speech
+
+# Load and fault tests (a few minutes): two instances on one PostgreSQL under hundreds of
+# households, kill -9 of one, a PostgreSQL restart, a full SQLite disk (mounts a small
+# tmpfs, so run as root), a long fuzzing pass; writes its section of bench/RESULTS.md.
+loadtest: setup
+	$(BIN)/python -m bench.loadtest
 
 # Regenerate the recorded utterance clips + manifest (tests/fixtures/utterances) from the
 # committed script; installs the voices it needs (flite, festival) first.

@@ -142,10 +142,18 @@ class LiveServer:
             return False
 
     def kill(self) -> None:
-        """kill -9 the whole instance (master and workers): a crash, nothing graceful."""
+        """kill -9 the whole instance (master and workers): a crash, nothing graceful.
+        Returns once its port refuses connections (the processes die a few ms apart)."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                except OSError:
+                    return
+                time.sleep(0.002)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
