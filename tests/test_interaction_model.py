@@ -210,3 +210,12 @@ def test_dialog_prompts_exist(raw, intents):
         for prompt_id in referenced:
             assert prompt_id in prompts, f"missing prompt {prompt_id!r}"
             assert prompts[prompt_id]["variations"], prompt_id
+
+
+def test_hug_samples_never_spell_out_a_duration(intents):
+    """Alexa prefers an exact sample match: "hug for a minute" as a literal sample would
+    arrive without a duration and the skill would time its 20 s default."""
+    literal = re.compile(r"\b(second|seconds|minute|minutes)\b")
+    for sample in intents["HugIntent"]["samples"]:
+        without_slots = re.sub(r"\{\w+\}", "", sample)
+        assert not literal.search(without_slots), sample
