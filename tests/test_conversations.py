@@ -112,6 +112,17 @@ def test_full_appreciation_round_mirrors_saves_and_closes(webhook) -> None:
     assert journal.index("Alex appreciated") < journal.index("Sam appreciated")
 
 
+def test_skip_passes_a_turn_in_the_round_without_saving_it(webhook) -> None:
+    couple = webhook.household()
+    _round_until_first_turn(couple)
+    passed = speech_text(couple.say("AMAZON.NextIntent"))
+    assert "skip that one" in passed and "Alex, what's one thing you appreciated" in passed
+    close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")
+    assert "Goodnight" in speech_text(close)
+    journal = speech_text(couple.say("JournalIntent"))
+    assert "Alex appreciated" in journal and "Sam appreciated" not in journal
+
+
 def test_a_dropped_round_resumes_where_it_stopped(webhook) -> None:
     couple = webhook.household()
     _round_until_first_turn(couple)

@@ -125,6 +125,25 @@ def share(turn: Turn) -> Response:
     )
 
 
+def skip(turn: Turn) -> Response:
+    """'Skip' or 'next' when it is someone's turn: nothing is said back or saved."""
+    household = turn.household
+    if household.names is None or household.journal_opt_in is None:
+        return advance(turn)
+    step = (household.round_state or {}).get("step", "first")
+    if step == "first":
+        turn.remember(round_state={**(household.round_state or {}), "step": "second"})
+        return advance(turn, preface="Okay, we'll skip that one.")
+    turn.remember(round_state=None)
+    turn.set_mode(None)
+    first, second = household.names
+    return turn.say(
+        f"Okay, we'll skip that one. Some evenings are like that. "
+        f"Sleep well, {ssml.text(first)} and {ssml.text(second)}. Goodnight.",
+        end=True,
+    )
+
+
 def quiet_round(turn: Turn) -> Response:
     """Both turns paced with timed pauses; nothing is heard or recorded."""
     first, second = _names(turn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ask_sdk_model import Response
 
 from skill import ssml
+from skill.handlers import appreciation
 from skill.turn import Turn
 
 ANY = "any"
@@ -54,7 +55,10 @@ def question(turn: Turn) -> Response:
 
 
 def next_card(turn: Turn) -> Response:
-    """'Next' and 'another one': same category as the last card, even in a new session."""
+    """'Next' and 'another one': same category as the last card, even in a new session.
+    During the appreciation round, 'next' or 'skip' passes the current partner's turn."""
+    if turn.mode == "round":
+        return appreciation.skip(turn)
     category = turn.session.get("category") or turn.household.last_category or ANY
     return deal(turn, category)
 

@@ -45,7 +45,9 @@ def spoken_durations() -> dict[str, str]:
                 for joiner in (" ", " and "):
                     table[f"{heads}{joiner}{words(s)} seconds"] = iso(60 * m + s)
     table.update({
-        "a minute": iso(60), "a minute and a half": iso(90),
+        "a minute": iso(60), "a minute and a half": iso(90), "a whole minute": iso(60),
+        "a full minute": iso(60), "one whole minute": iso(60), "a couple of minutes": iso(120),
+        "a couple minutes": iso(120), "two whole minutes": iso(120),
         "half a minute": iso(30), "a half minute": iso(30), "half minute": iso(30),
         "an hour": iso(3600), "one hour": iso(3600), "half an hour": iso(1800),
         "a half hour": iso(1800),

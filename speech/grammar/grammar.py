@@ -18,7 +18,7 @@ FALLBACK = "AMAZON.FallbackIntent"
 # In a free-text turn only these win over the text itself: everything else said is the answer.
 FREE_TEXT_COMMANDS = frozenset({
     "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.RepeatIntent",
-    "AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent",
+    "AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NextIntent",  # "skip"
 })
 
 _LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
@@ -113,7 +113,7 @@ class Grammar:
     def _command(self, tokens: list[str], cutoff: float) -> Parse | None:
         invoked = self._invoked(_strip(tokens, _LEADING, lead=True))
         if invoked is not None:
-            if not invoked:
+            if not invoked or " ".join(invoked) in _TRAILING:  # "open closer together please"
                 return Parse(LAUNCH)
             return self._understand(invoked, cutoff) or Parse(FALLBACK, score=0.0)
         return self._understand(tokens, cutoff)
