@@ -240,12 +240,14 @@ def render_postgres(run: PostgresRun) -> list[str]:
         "| Check | Result |",
         "|---|---|",
         f"| Hugs acknowledged / stored | {au.hugs_acked} / {au.hugs_stored} "
-        f"(lost: **{au.hugs_lost}**; stored but never acknowledged, all from requests that "
-        f"got no acknowledgement: {au.hugs_stored - au.hugs_acked + au.hugs_lost}, "
-        f"unexplained: {au.hugs_extra_unexplained}) |",
+        f"(lost: **{au.hugs_lost}**; stored though the answer said otherwise or never came: "
+        f"{au.hugs_stored - au.hugs_acked + au.hugs_lost}; stored but never sent: "
+        f"{au.hugs_extra_unexplained}) |",
         f"| Appreciations acknowledged / stored | {au.appreciations_acked} / "
-        f"{au.appreciations_stored} (lost: **{au.appreciations_lost}**; unexplained extra: "
-        f"{au.appreciations_extra_unexplained}) |",
+        f"{au.appreciations_stored} (lost: **{au.appreciations_lost}**; stored though the "
+        f"answer said otherwise or never came: "
+        f"{au.appreciations_stored - au.appreciations_acked + au.appreciations_lost}; stored "
+        f"but never sent: {au.appreciations_extra_unexplained}) |",
         f"| Cards heard | {au.cards_acked} by {au.homes} households; repeated while unheard "
         f"ones remained: **{au.cards_repeated}**; reshuffles: {au.reshuffles}; heard but no "
         f"seen mark: {au.seen_marks_missing} |",
