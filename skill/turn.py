@@ -82,9 +82,13 @@ class Turn:
         found = self.slot(name)
         resolutions = getattr(found, "resolutions", None) if found else None
         for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
-            if authority.status and authority.status.code.value == "ER_SUCCESS_MATCH":
-                for item in authority.values or []:
-                    return item.value.id or item.value.name
+            code = getattr(getattr(authority, "status", None), "code", None)
+            if code is None or code.value != "ER_SUCCESS_MATCH":
+                continue
+            for item in authority.values or []:
+                value = getattr(item, "value", None)
+                if value is not None and (value.id or value.name):
+                    return value.id or value.name
         return None
 
     # -- replies ------------------------------------------------------------------------

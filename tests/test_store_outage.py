@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+import psycopg
 import pytest
 
 from skill.store import StoreUnavailable
@@ -74,5 +75,22 @@ def test_store_opens_while_the_server_is_down_and_migrates_on_first_contact(
     try:
         assert eventually(lambda: store.schema_version) == SCHEMA_VERSION
         assert store.record_visit("h1").is_new
+    finally:
+        store.close()
+
+
+def test_a_household_locked_elsewhere_means_try_again_not_a_hang(server: PostgresServer) -> None:
+    """A stuck transaction holding the household's row (a hung client, a long migration)
+    must not hold a request past Alexa's deadline: lock_timeout turns it into try-again."""
+
+    url = server.create_database("locked")
+    store = PostgresStore(url)
+    try:
+        store.update("h1", first_name="Sam")
+        with psycopg.connect(url) as stuck, stuck.transaction():
+            stuck.execute("SELECT 1 FROM households WHERE household_id = 'h1' FOR UPDATE")
+            with pytest.raises(StoreUnavailable):
+                store.update("h1", first_name="Alex")
+        assert store.update("h1", first_name="Alex").first_name == "Alex"
     finally:
         store.close()

@@ -72,6 +72,26 @@ def test_signed_but_undeserializable_request_is_400(webhook) -> None:
     assert answer == {"error": "bad request"}
 
 
+def test_signed_standard_request_without_session_or_intent_is_400(webhook) -> None:
+    no_session = envelope(intent="QuestionIntent")
+    del no_session["session"]
+    no_intent = envelope(intent="QuestionIntent")
+    del no_intent["request"]["intent"]
+    for request in (no_session, no_intent):
+        status, answer = webhook.household().post_raw(_json(request))
+        assert (status, answer) == (400, {"error": "not an alexa request"})
+
+
+def test_a_resolution_without_a_value_is_read_as_no_category(webhook) -> None:
+    request = envelope(intent="QuestionIntent",
+                       slots={"category": slot("category", "zzz", resolved_id="fun")})
+    values = request["request"]["intent"]["slots"]["category"]["resolutions"]
+    values["resolutionsPerAuthority"][0]["values"] = [{"value": None}]
+    status, answer = webhook.household().post_raw(_json(request))
+    assert status == 200
+    assert "from the whole deck" in answer["response"]["outputSpeech"]["ssml"]
+
+
 def test_stale_timestamp_is_400(webhook) -> None:
     old = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, _ = webhook.household().post_raw(_json(envelope("LaunchRequest", timestamp=old)))

@@ -118,6 +118,7 @@ MIGRATION_LOCK_KEY = 0x436C6F7365720001
 # next request starts a fresh one, so recovery follows within about a second or two.
 OUTAGE_WAIT_S = 0.1
 RECONNECT_S = 5.0
+STATEMENT_TIMEOUT_MS = 3_000
 CONNECT_TIMEOUT_S = 2  # libpq's minimum that means anything; matters for dropped packets
 
 _JSON_FIELDS = frozenset({"round_state", "checkin_state"})
@@ -206,7 +207,10 @@ class PostgresStore(Store):
             kwargs={
                 "autocommit": True,  # transactions are explicit: conn.transaction()
                 "connect_timeout": CONNECT_TIMEOUT_S,
-                "options": "-c timezone=UTC",
+                # A server that hangs rather than goes away must still mean "please try
+                # again" well inside Alexa's 8 s: bound statements and lock waits.
+                "options": f"-c timezone=UTC -c statement_timeout={STATEMENT_TIMEOUT_MS} "
+                           f"-c lock_timeout={STATEMENT_TIMEOUT_MS}",
                 "row_factory": dict_row,
             },
             name="closer-store",

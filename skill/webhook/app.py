@@ -87,12 +87,22 @@ def _parse(body: bytes) -> dict:
     return envelope
 
 
+# Standard requests always come with a session (skill events and the like do not).
+_IN_SESSION = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+
+
 def _looks_like_alexa(envelope: dict) -> bool:
     req = envelope.get("request")
     user: object = envelope
     for key in ("context", "System", "user", "userId"):  # any level may be any JSON type
         user = user.get(key) if isinstance(user, dict) else None
-    return isinstance(req, dict) and isinstance(req.get("type"), str) and isinstance(user, str)
+    if not (isinstance(req, dict) and isinstance(req.get("type"), str) and isinstance(user, str)):
+        return False
+    if req["type"] in _IN_SESSION and not isinstance(envelope.get("session"), dict):
+        return False
+    intent = req.get("intent")
+    return req["type"] != "IntentRequest" or (
+        isinstance(intent, dict) and isinstance(intent.get("name"), str))
 
 
 def _reject(status: int, reason: str) -> tuple[Response, int]:
