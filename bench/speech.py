@@ -37,6 +37,7 @@ from tests.utterances import (
     SpeechPathMissing,
     closer_command,
     correct,
+    is_model_sample,
     load_manifest,
     miss_table,
     recognize_cli,
@@ -81,7 +82,7 @@ def breakdown(pairs: list[tuple[Clip, Heard]]) -> list[str]:
         if not clip.in_domain:
             continue
         keys = [("voice", clip.voice.split(":")[0]),
-                ("phrasing", "interaction-model sample" if clip.model_sample else "new"),
+                ("phrasing", "interaction-model sample" if is_model_sample(clip.text) else "new"),
                 ("turn", clip.turn)]
         if clip.snr_db is not None:
             keys.append(("noise SNR", f"{clip.snr_db:02.0f} dB"))

@@ -23,6 +23,7 @@ from tests.utterances import (
     InProcess,
     SpeechPathMissing,
     correct,
+    is_model_sample,
     iso_seconds,
     load_manifest,
     miss_table,
@@ -115,11 +116,10 @@ def test_slot_values_span_their_range() -> None:
 
 
 def test_most_phrasings_are_not_the_models_samples() -> None:
-    patterns = [re.compile("^" + re.sub(r"\\\{\w+\\\}", ".+", re.escape(s)) + "$")
-                for i in LANGUAGE["intents"] for s in i.get("samples", [])]
-    new = [c for c in IN_DOMAIN if not any(p.match(c.text) for p in patterns)]
-    assert len(new) >= len(IN_DOMAIN) / 2
-    assert all(c.model_sample == (c not in new) for c in IN_DOMAIN)
+    """The fixtures measure generalisation: copying their phrasings into the interaction
+    model turns them into training data, and past half of them this fails."""
+    new = [c for c in IN_DOMAIN if not is_model_sample(c.text)]
+    assert len(new) >= len(IN_DOMAIN) / 2, f"only {len(new)} of {len(IN_DOMAIN)} are new"
 
 
 def test_voices_rates_and_conditions_vary() -> None:

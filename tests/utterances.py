@@ -13,11 +13,13 @@ import time
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "utterances"
 MANIFEST = FIXTURES / "manifest.jsonl"
+MODEL = ROOT / "interaction_models" / "en-US.json"
 FREE_TURN = "ShareAppreciationIntent.appreciation"
 # A free-text slot (an appreciation) counts as right when at most this share of its words
 # is wrong: the journal reads it back, and a word or two off still says what was meant.
@@ -43,7 +45,6 @@ class Clip:
     lead_s: float = 0.0
     trail_s: float = 0.0
     kind: str = "in_domain"
-    model_sample: bool = False
 
     @property
     def path(self) -> Path:
@@ -73,6 +74,18 @@ class Heard:
     slots: dict[str, str] = field(default_factory=dict)
     ms: float | None = None  # end of audio -> decision, as `closer recognize` reports it
     wall_ms: float | None = None  # whole clip in -> decision out, measured here
+
+
+@cache
+def _sample_patterns() -> tuple[re.Pattern[str], ...]:
+    model = json.loads(MODEL.read_text())["interactionModel"]["languageModel"]
+    return tuple(re.compile("^" + re.sub(r"\\\{\w+\\\}", ".+", re.escape(sample)) + "$")
+                 for intent in model["intents"] for sample in intent.get("samples", []))
+
+
+def is_model_sample(text: str) -> bool:
+    """Whether the interaction model (as it is now) has this phrasing as a sample."""
+    return any(p.match(text) for p in _sample_patterns())
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Clip]:
