@@ -83,7 +83,7 @@ def breakdown(pairs: list[tuple[Clip, Heard]]) -> list[str]:
             continue
         keys = [("voice", clip.voice.split(":")[0]),
                 ("phrasing", "interaction-model sample" if is_model_sample(clip.text) else "new"),
-                ("turn", clip.turn)]
+                ("turn", clip.turn), ("batch", str(clip.batch))]
         if clip.snr_db is not None:
             keys.append(("noise SNR", f"{clip.snr_db:02.0f} dB"))
         for key in keys:

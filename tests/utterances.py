@@ -45,6 +45,7 @@ class Clip:
     lead_s: float = 0.0
     trail_s: float = 0.0
     kind: str = "in_domain"
+    batch: int = 1  # 2: written after batch 1's misses were copied into the model
 
     @property
     def path(self) -> Path:
@@ -76,11 +77,43 @@ class Heard:
     wall_ms: float | None = None  # whole clip in -> decision out, measured here
 
 
+_DURATION_WORDS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    "hundred", "a", "an", "and", "half", "second", "seconds", "minute", "minutes", "hour",
+    "hours",
+)
+
+
+def _slot_pattern(slot_type: str, types: dict[str, list[str]]) -> str:
+    """What a slot can hold, so "{category} question" matches "a deep question" but not
+    "we're bored give us a question"."""
+    if slot_type in types:
+        return "(?:" + "|".join(re.escape(v) for v in sorted(types[slot_type], key=len,
+                                                               reverse=True)) + ")"
+    if slot_type == "AMAZON.DURATION":
+        return "(?:" + "|".join(_DURATION_WORDS) + r")(?: (?:" + "|".join(_DURATION_WORDS) + "))*"
+    if slot_type == "AMAZON.FirstName":
+        return "[a-z]+"
+    return ".+"
+
+
 @cache
 def _sample_patterns() -> tuple[re.Pattern[str], ...]:
     model = json.loads(MODEL.read_text())["interactionModel"]["languageModel"]
-    return tuple(re.compile("^" + re.sub(r"\\\{\w+\\\}", ".+", re.escape(sample)) + "$")
-                 for intent in model["intents"] for sample in intent.get("samples", []))
+    types = {t["name"]: [w for v in t["values"]
+                         for w in (v["name"]["value"], *v["name"].get("synonyms", []))]
+             for t in model.get("types", [])}
+    patterns = []
+    for intent in model["intents"]:
+        slots = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent.get("samples", []):
+            regex = re.sub(r"\\\{(\w+)\\\}",
+                           lambda m, slots=slots: _slot_pattern(slots[m.group(1)], types),
+                           re.escape(sample))
+            patterns.append(re.compile(f"^{regex}$"))
+    return tuple(patterns)
 
 
 def is_model_sample(text: str) -> bool:
