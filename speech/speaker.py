@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,9 +45,14 @@ class NoMicrophone(RuntimeError):
     pass
 
 
+Sink = Callable[[bytes], None]
+
+
 class Source(Protocol):
-    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
-        """The next end-pointed utterance; None when nobody spoke in time; EOFError at the end."""
+    def listen(self, timeout_s: float | None, *, free_text: bool = False,
+               sink: Sink | None = None) -> bytes | None:
+        """The next end-pointed utterance; None when nobody spoke in time; EOFError at the end.
+        ``sink`` gets the utterance's audio as it is captured."""
 
 
 def cut(pcm: bytes, utterance: Utterance, offset_ms: int = 0) -> bytes:
@@ -62,13 +68,19 @@ class WavTurns:
         self.paths = [Path(p) for p in paths]
         self.current: Path | None = None
 
-    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
+    def listen(self, timeout_s: float | None, *, free_text: bool = False,
+               sink: Sink | None = None) -> bytes | None:
         if not self.paths:
             raise EOFError
         self.current = self.paths.pop(0)
         pcm = read_wav(self.current)
         utterance = find_speech(pcm, end_silence_ms=END_SILENCE_MS[free_text])
-        return None if utterance is None else cut(pcm, utterance)
+        if utterance is None:
+            return None
+        said = cut(pcm, utterance)
+        if sink is not None:  # as live: all of it heard before the turn is decided
+            sink(said)
+        return said
 
 
 class Microphone:
@@ -91,18 +103,23 @@ class Microphone:
         self._sd = sounddevice
         self.current = None
 
-    def listen(self, timeout_s: float | None, *, free_text: bool = False) -> bytes | None:
+    def listen(self, timeout_s: float | None, *, free_text: bool = False,
+               sink: Sink | None = None) -> bytes | None:
         no_speech_ms = None if timeout_s is None else int(timeout_s * 1000)
         ending = EndPointer(no_speech_ms=no_speech_ms, end_silence_ms=END_SILENCE_MS[free_text])
         kept: list[bytes] = []
-        dropped = 0
+        dropped, fed = 0, False
         frame = SAMPLE_RATE * FRAME_MS // 1000
         with self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
                                      blocksize=frame) as stream:
             while True:
                 data, _overflowed = stream.read(frame)
                 kept.append(bytes(data))
-                if ending.feed(kept[-1]):
+                done = ending.feed(kept[-1])
+                if ending.start is not None and sink is not None:
+                    sink(kept[-1] if fed else self._since_start(kept, ending, dropped))
+                    fed = True
+                if done:
                     break
                 if ending.start is None and len(kept) > self.KEEP_FRAMES:
                     kept.pop(0)
@@ -110,6 +127,13 @@ class Microphone:
         if ending.utterance is None:
             return None
         return cut(b"".join(kept), ending.utterance, dropped * FRAME_MS)
+
+    @staticmethod
+    def _since_start(kept: list[bytes], ending: EndPointer, dropped: int) -> bytes:
+        """The audio from just before speech started (the VAD decides a little late)."""
+        assert ending.start is not None
+        start_ms = max(0, ending.start - PAD_MS - dropped * FRAME_MS)
+        return b"".join(kept)[start_ms * _BYTES_PER_MS:]
 
 
 class Ears:
@@ -122,18 +146,39 @@ class Ears:
         self.wake = WakePhrase()
 
 
+class Hearing:
+    """One turn's recognition. In a session the audio goes to the recognizer while it is
+    captured, so when the speaker stops talking only the final decision is left."""
+
+    def __init__(self, recognizer: Any, *, free_text: bool, streaming: bool) -> None:
+        self.recognizer, self.free_text, self.streaming = recognizer, free_text, streaming
+        self._stream: Any = None
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.streaming:
+            return
+        if self._stream is None:
+            self._stream = self.recognizer.start(free_text=self.free_text)
+        self._stream.feed(chunk)
+
+    def transcript(self, pcm: bytes) -> Any:
+        if self._stream is not None:
+            return self._stream.finish()
+        return self.recognizer.transcribe(pcm, free_text=self.free_text)
+
+
 @dataclass(frozen=True)
 class Turn:
     heard: str  # what the recognizer heard; "(silence)" or "(no wake phrase)" otherwise
     reply: Reply | None  # None: not addressed to the speaker
 
 
-def take_turn(device: Device, ears: Ears, pcm: bytes | None) -> Turn:
+def take_turn(device: Device, ears: Ears, pcm: bytes | None, hearing: Hearing) -> Turn:
     if pcm is None:
         return Turn("(silence)", device.silence())
     if not device.in_session:
         return _wake_turn(device, ears, pcm)
-    transcript = ears.recognizer.transcribe(pcm, free_text=device.free_text)
+    transcript = hearing.transcript(pcm)
     reply = device.hear(transcript.text, rejected=transcript.rejected)
     return Turn(transcript.text or "(nothing understood)", reply)
 
@@ -209,14 +254,16 @@ class Report:
 def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -> None:
     number = 0
     while True:
+        hearing = Hearing(ears.recognizer, free_text=device.free_text,
+                          streaming=device.in_session)
         try:
             pcm = source.listen(SESSION_LISTEN_S if device.in_session else None,
-                                free_text=device.free_text)
+                                free_text=device.free_text, sink=hearing.feed)
         except EOFError:
             break
         number += 1
-        started = time.perf_counter()
-        turn = take_turn(device, ears, pcm)
+        started = time.perf_counter()  # the user's audio has ended (and has been heard)
+        turn = take_turn(device, ears, pcm, hearing)
         if turn.reply is None and not report.show_ignored:
             continue
         said, ready = mouth.speak(turn.reply.ssml if turn.reply else "", number)

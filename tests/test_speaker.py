@@ -153,7 +153,12 @@ def test_microphone_cuts_each_utterance_out_of_the_stream() -> None:
     length = (heard.end_ms - heard.start_ms, spoken.end_ms - spoken.start_ms)
     assert abs(length[0] - length[1]) <= 60  # the whole utterance, nothing clipped
     assert heard.start_ms >= 150  # with a little room before it
-    assert microphone.listen(8.0) is not None  # the second one, after 4 s of quiet
+    heard_live: list[bytes] = []
+    second = microphone.listen(8.0, sink=heard_live.append)  # the second one, after 4 s quiet
+    assert second is not None and len(heard_live) > 10  # fed frame by frame as it came
+    live = b"".join(heard_live)
+    assert live[:len(second)] == second  # the recognizer heard what was cut out, and then
+    assert len(live) - len(second) < 1.2 * 32000  # only the silence that ended the turn
     assert microphone.listen(8.0) is None  # then nobody speaks for 8 s
     assert room.opened == 3  # the stream is open only while listening
 
