@@ -27,6 +27,7 @@ from typing import Any
 from speech.envelopes import (
     Model,
     Session,
+    application_id,
     intent_request,
     launch_request,
     load_model,
@@ -37,7 +38,6 @@ Door = Callable[[dict], dict]
 FALLBACK = "AMAZON.FallbackIntent"
 LAUNCH = "LaunchRequest"  # what the grammar calls opening the skill by name
 HOUSEHOLD_ENV = "CLOSER_HOUSEHOLD_ID"
-UNREACHABLE = "<speak>Sorry, I can't reach Closer Together right now.</speak>"
 
 class DoorError(RuntimeError):
     """The skill could not be reached or did not answer with a response."""
@@ -166,7 +166,7 @@ class Device:
 
     def _open(self) -> Session:
         if self.session is None:
-            self.session = Session(self.household_id, app_id=_app_id())
+            self.session = Session(self.household_id, app_id=application_id())
         return self.session
 
     def _close(self) -> None:
@@ -193,12 +193,6 @@ class Device:
         if ends:
             self._close()
         return Reply(label, ssml, bool(ends), slots)
-
-
-def _app_id() -> str:
-    from speech.envelopes import application_id
-
-    return application_id()
 
 
 def _ssml(speech: dict | None) -> str:
