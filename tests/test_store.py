@@ -154,6 +154,24 @@ def test_deal_card_single_card_pool_reshuffles_to_itself(store: Store) -> None:
     assert store.deal_card("h1", ["only"]) == ("only", True)
 
 
+def test_deal_card_with_category_remembers_the_last_card(store: Store) -> None:
+    store.update("h1", first_name="Ana")
+    card, _ = store.deal_card("h1", ["f1", "f2"], category="fun")
+    household = store.load("h1")
+    assert (household.last_category, household.last_card_id) == ("fun", card)
+    assert household.first_name == "Ana"
+    store.deal_card("h1", ["d1"])  # without a category the last card stays as it was
+    assert store.load("h1").last_card_id == card
+
+
+def test_update_creates_then_changes_only_what_is_given(store: Store) -> None:
+    assert store.update("h1").household_id == "h1"
+    assert store.update("h1", first_name="Ana", round_state={"step": "first"}).names is None
+    changed = store.update("h1", second_name="Bo")
+    assert changed.names == ("Ana", "Bo") and changed.round_state == {"step": "first"}
+    assert store.update("h1", round_state=None).round_state is None
+
+
 def test_deal_card_pools_are_independent(store: Store) -> None:
     fun = ["f1", "f2"]
     deep = ["d1", "d2"]

@@ -38,8 +38,7 @@ def asked_category(turn: Turn) -> tuple[str, bool]:
 
 def deal(turn: Turn, category: str, *, preface: str = "") -> Response:
     pool = turn.deck.ids(None if category == ANY else category)
-    card_id, reshuffled = turn.store.deal_card(turn.household_id, pool)
-    turn.remember(last_category=category, last_card_id=card_id)
+    card_id, reshuffled = turn.store.deal_card(turn.household_id, pool, category=category)
     turn.session.update(mode="cards", category=category, card_id=card_id)
     if reshuffled:
         preface += " You've heard every question in this set, so I've shuffled it for you."

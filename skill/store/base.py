@@ -145,13 +145,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def deal_card(
-        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None
+        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
+        *, category: str | None = None,
     ) -> tuple[str, bool]:
         """Pick a card id from ``pool`` the household has not heard, and mark it heard.
 
         When every card in ``pool`` has been heard, the pool is reshuffled: its
         seen marks are cleared and a card other than the last one dealt is picked.
-        Returns ``(card_id, reshuffled)``. Atomic per household.
+        With ``category``, the same transaction also records the card and its category as
+        the household's last (``last_card_id``, ``last_category``), for "repeat" and
+        "another one" in a later session. Returns ``(card_id, reshuffled)``. Atomic per
+        household.
         """
 
     @abc.abstractmethod

@@ -373,7 +373,8 @@ class PostgresStore(Store):
         return self._guard(run, "cannot record visit")
 
     def deal_card(
-        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None
+        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
+        *, category: str | None = None,
     ) -> tuple[str, bool]:
         cards = unique_pool(pool)
 
@@ -401,6 +402,12 @@ class PostgresStore(Store):
                     "DO UPDATE SET seen_at = EXCLUDED.seen_at, seq = EXCLUDED.seq",
                     (household_id, card),
                 )
+                if category is not None:
+                    conn.execute(
+                        "UPDATE households SET last_category = %s, last_card_id = %s, "
+                        "updated_at = now() WHERE household_id = %s",
+                        (category, card, household_id),
+                    )
                 return card, reshuffled
 
         return self._guard(run, "cannot deal card")

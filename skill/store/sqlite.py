@@ -38,7 +38,16 @@ T = TypeVar("T")
 # How long a write waits for the database before the user hears "please try again":
 # well inside the 8 s Alexa gives a skill (and gunicorn's 7 s worker timeout).
 BUSY_TIMEOUT_MS = 3_000
-WAL_CHECKPOINT_PAGES = 256  # 1 MB of 4 KB pages (SQLite's default is 1000)
+# The write-ahead log is checkpointed by a background thread (see ``_checkpoint_loop``):
+# a checkpoint run by a committing request would fsync while every other writer waits for
+# its turn, which was most of the webhook's p99 latency under load. Only if that thread
+# fell far behind does a commit checkpoint by itself (SQLite's autocheckpoint).
+CHECKPOINT_EVERY_S = 0.1
+WAL_EMERGENCY_PAGES = 4_000
+# After a checkpoint the log is trimmed back to 1 MB (of 4 KB pages). Left at its full size
+# it can take all the space freed after the disk filled up, before a checkpoint copies it
+# into the database, which then cannot grow: writes keep failing although space was freed.
+WAL_LIMIT_BYTES = 256 * 4096
 log = logging.getLogger("closer.store")
 
 # Ordered schema migrations; migration i (0-based) brings the schema to user_version i + 1.
@@ -169,7 +178,12 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._thread_turn = threading.Lock()  # see _take_turn
         self._closed = False
+        self._wrote = threading.Event()  # set by every commit, cleared by each checkpoint
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._checkpointer_pid = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -194,12 +208,8 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            # A small write-ahead log, truncated after each checkpoint. Left at SQLite's
-            # 4 MB it can take all the space freed after the disk filled up, before a
-            # checkpoint copies it into the database, which then cannot grow: writes keep
-            # failing although space was freed.
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            conn.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_PAGES * 4096}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_EMERGENCY_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -218,8 +228,38 @@ class SQLiteStore(Store):
                 self._turn_fds.append(fd)
         return fd
 
-    def _wait_for_turn(self, fd: int) -> None:
+    def _ensure_checkpointer(self) -> None:
+        """Start this process's checkpoint thread (again after a fork: threads don't follow)."""
+        if self._checkpointer_pid == os.getpid():
+            return
+        with self._lock:
+            if self._checkpointer_pid == os.getpid() or self._closed:
+                return
+            self._checkpointer_pid = os.getpid()
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="closer-sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        while not self._stopping.wait(CHECKPOINT_EVERY_S):
+            if self._wrote.is_set():
+                self._wrote.clear()
+                self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database without blocking anyone (PASSIVE)."""
+        try:
+            self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except (sqlite3.Error, StoreUnavailable) as exc:  # disk full, closing: next time
+            code = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            log.warning("checkpoint failed", extra={"store": "sqlite", "error": code})
+
+    def _take_turn(self, fd: int) -> None:
+        """Threads of this process queue on a lock (handed over at once); then the one at the
+        front waits for other processes on the file lock, polling every 0.1 to 2 ms."""
         deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        if not self._thread_turn.acquire(timeout=self.busy_timeout_ms / 1000):
+            raise StoreUnavailable("database busy: another writer holds it")
         delay = 0.0001
         while True:
             try:
@@ -227,35 +267,41 @@ class SQLiteStore(Store):
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    self._thread_turn.release()
                     raise StoreUnavailable("database busy: another writer holds it") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.002)
+
+    def _end_turn(self, fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        self._thread_turn.release()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
 
-        Writers first take turns on an ``flock`` of a file beside the database. SQLite's
-        own busy handler polls with sleeps of 1 to 100 ms, which under concurrent load
-        became the webhook's p99 latency; waiting for the ``flock`` polls every 0.1 to 2 ms
-        instead. Threads and processes take turns alike (each thread has its own
-        descriptor), and the wait is bounded by ``busy_timeout_ms`` like SQLite's.
+        Writers first take turns (``_take_turn``): a lock among this process's threads,
+        then an ``flock`` of a file beside the database among processes. SQLite's own busy
+        handler polls with sleeps of 1 to 100 ms, which under concurrent load became the
+        webhook's p99 latency. The wait is bounded by ``busy_timeout_ms`` like SQLite's.
         """
         conn = self._conn()
         fd = self._turn_fd()
-        self._wait_for_turn(fd)
+        self._take_turn(fd)
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self._wrote.set()
+                self._ensure_checkpointer()
             except BaseException:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
                 raise
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._end_turn(fd)
 
     def _guard(self, fn: Callable[[], T], what: str) -> T:
         """Run ``fn``, turning SQLite's operational failures into StoreUnavailable."""
@@ -322,17 +368,20 @@ class SQLiteStore(Store):
             raise ValueError(f"not profile fields: {', '.join(sorted(unknown))}")
         values = {name: _column_value(name, value) for name, value in changes.items()}
 
+        columns = ["household_id", *values, "created_at", "updated_at"]  # names whitelisted
+        changed = [f"{name} = excluded.{name}" for name in (*values, "updated_at")]
+        upsert = (
+            f"INSERT INTO households ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (household_id) DO UPDATE SET {', '.join(changed)} "
+            f"RETURNING {_HOUSEHOLD_COLUMNS}"
+        )
+        now = _now()
+
         def run() -> Household:
             with self._write() as conn:
-                self._ensure_household(conn, household_id)
-                if values:
-                    assignments = ", ".join(f"{name} = ?" for name in values)  # names whitelisted
-                    conn.execute(
-                        f"UPDATE households SET {assignments}, updated_at = ? "
-                        "WHERE household_id = ?",
-                        (*values.values(), _now(), household_id),
-                    )
-                return _household(self._select(conn, household_id), household_id)
+                row = conn.execute(upsert, (household_id, *values.values(), now, now)).fetchone()
+                return _household(row, household_id)
 
         return self._guard(run, "cannot save household")
 
@@ -351,7 +400,8 @@ class SQLiteStore(Store):
         return self._guard(run, "cannot record visit")
 
     def deal_card(
-        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None
+        self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
+        *, category: str | None = None,
     ) -> tuple[str, bool]:
         cards = unique_pool(pool)
         in_pool = set(cards)
@@ -377,6 +427,12 @@ class SQLiteStore(Store):
                     "VALUES (?, ?, ?)",
                     (household_id, card, _now()),
                 )
+                if category is not None:
+                    conn.execute(
+                        "UPDATE households SET last_category = ?, last_card_id = ?, "
+                        "updated_at = ? WHERE household_id = ?",
+                        (category, card, _now(), household_id),
+                    )
                 return card, reshuffled
 
         return self._guard(run, "cannot deal card")
@@ -467,6 +523,10 @@ class SQLiteStore(Store):
         return self._guard(run, "cannot read the local speaker's household")
 
     def close(self) -> None:
+        self._stopping.set()
+        checkpointer = self._checkpointer
+        if checkpointer is not None and checkpointer is not threading.current_thread():
+            checkpointer.join(timeout=5)
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
