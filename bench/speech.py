@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, don't touch RESULTS.md")
     parser.add_argument("--misses", action="store_true", help="print the table of misses")
     args = parser.parse_args(argv)
-    command = "python -m bench.speech" + (f" --every {args.every}" if args.every > 1 else "")
+    command = ".venv/bin/python -m bench.speech" + (f" --every {args.every}"
+                                                    if args.every > 1 else "")
     clips = load_manifest()[:: args.every]
     eng, error = None, None
     try:

@@ -184,7 +184,7 @@ def miss_table(pairs: Iterable[tuple[Clip, Heard]]) -> str:
     rows = [(c.name, c.condition, _fmt(c.intent, c.slots), _fmt(h.intent, h.slots), h.text)
             for c, h in pairs if not correct(c, h)]
     head = ("file", "cond", "expected", "got", "heard")
-    widths = [min(48, max(len(str(r[i])) for r in [head, *rows])) for i in range(4)]
+    widths = [min(64, max(len(str(r[i])) for r in [head, *rows])) for i in range(4)]
     lines = ["  ".join(str(v)[:w].ljust(w) for v, w in zip(r[:4], widths, strict=True))
              + f"  {r[4]!r}" for r in [head, *rows]]
     return "\n".join(lines)
