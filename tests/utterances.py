@@ -206,10 +206,14 @@ class InProcess:
             stt = importlib.import_module("speech.stt")
             recognize = importlib.import_module("speech.recognize")
             self.grammar = grammar.default_grammar()
-            self.recognizer = stt.open_recognizer(engine, self.grammar)
             self._understand = recognize.understand
         except (ImportError, AttributeError) as exc:
             raise SpeechPathMissing(f"speech path not importable yet: {exc}") from exc
+        unavailable = getattr(stt, "EngineUnavailable", ())
+        try:
+            self.recognizer = stt.open_recognizer(engine, self.grammar)
+        except unavailable as exc:
+            raise SpeechPathMissing(f"{engine} cannot run here: {exc}") from exc
 
     def hear(self, clip: Clip) -> Heard:
         expecting = FREE_TURN if clip.turn == "free" else None
