@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import wave
 from collections import Counter
 
@@ -135,6 +138,16 @@ def test_voices_rates_and_conditions_vary() -> None:
     assert all(c.rate < 0.85 for c in CLIPS if c.condition == "slow")
     assert len({c.pitch for c in CLIPS}) >= 4
     assert sum(c.lead_s >= 1 and c.trail_s >= 1 for c in CLIPS) >= 5
+
+
+@pytest.mark.slow
+def test_the_committed_script_regenerates_every_clip_byte_for_byte() -> None:
+    tools = ("espeak-ng", "flite", "text2wave", "sox")
+    if missing := [t for t in tools if shutil.which(t) is None]:
+        pytest.skip(f"{', '.join(missing)} not installed (make fixtures installs them)")
+    done = subprocess.run([sys.executable, str(FIXTURES / "generate.py"), "--check"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # ---------------------------------------------------------------- through the speech path
