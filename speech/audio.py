@@ -176,6 +176,11 @@ def frames(pcm: bytes, frame_ms: int = 30) -> Iterator[bytes]:
         yield chunk if len(chunk) == size else chunk + bytes(size - len(chunk))
 
 
+_ABOVE_FLOOR_DB = 9.0  # speech is this much louder than the room, even at 5-10 dB SNR peaks
+_FLOOR_RISE_DB = 0.05  # per frame: the floor follows a room that got louder within seconds
+_DIGITAL_SILENCE_DB = 10.0  # RMS under ~3 LSB
+
+
 @dataclass
 class Utterance:
     """Where speech was found, in milliseconds from the start of the stream."""
@@ -191,6 +196,11 @@ class EndPointer:
     Speech starts once `start_ms` of the last `window_ms` is voiced (so a click or a cough
     does not open an utterance) and ends after `end_silence_ms` without voice. `max_ms` caps
     an utterance (a TV that never stops talking); `no_speech_ms` gives up waiting.
+
+    A frame counts as voiced only if webrtcvad says so *and* it is louder than the room:
+    webrtcvad alone takes steady noise (a fan, a quiet hiss) for speech once it has heard
+    speech, and an utterance would then never end. The room's level is tracked as a noise
+    floor that drops at once to quieter frames and rises slowly.
     """
 
     def __init__(
@@ -204,6 +214,7 @@ class EndPointer:
         no_speech_ms: int | None = 8000,
     ) -> None:
         self._vad = webrtcvad.Vad(aggressiveness)
+        self._floor_db: float | None = None
         self.start_ms, self.window_ms = start_ms, window_ms
         self.end_silence_ms, self.max_ms, self.no_speech_ms = end_silence_ms, max_ms, no_speech_ms
         self._recent: deque[tuple[int, bool]] = deque()
@@ -229,13 +240,24 @@ class EndPointer:
         ms = len(frame) // SAMPLE_WIDTH * 1000 // SAMPLE_RATE
         if ms not in (10, 20, 30):
             raise ValueError("EndPointer frames must be 10, 20 or 30 ms of 16 kHz int16")
-        voiced = self._vad.is_speech(frame, SAMPLE_RATE)
+        voiced = self._vad.is_speech(frame, SAMPLE_RATE) and self._above_floor(frame)
         self._now += ms
         if self.start is None:
             self._await_start(ms, voiced)
         else:
             self._track_end(ms, voiced)
         return self.done
+
+    def _above_floor(self, frame: bytes) -> bool:
+        x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        db = 10.0 * np.log10(np.mean(x * x) + 1.0)
+        if db < _DIGITAL_SILENCE_DB:  # padding in a file, not a room: says nothing of its level
+            return False
+        if self._floor_db is None or db < self._floor_db:
+            self._floor_db = db
+        else:
+            self._floor_db += _FLOOR_RISE_DB
+        return db > self._floor_db + _ABOVE_FLOOR_DB
 
     def _await_start(self, ms: int, voiced: bool) -> None:
         self._recent.append((ms, voiced))

@@ -1,0 +1,167 @@
+"""PocketSphinx: the zero-download engine (its wheel ships an American English model).
+
+Command turns are decoded twice, in parallel as the audio arrives:
+- with a trigram language model built at startup from the grammar's command phrases, over
+  exactly the grammar's vocabulary: it gives the parser what was actually said (new
+  phrasings, fillers), and its text is the transcript;
+- with the grammar's JSGF, which forces the audio onto the nearest sentence the grammar
+  can produce.
+Out-of-domain rejection is their agreement. For speech that is a command the two readings
+mean the same thing; for anything else (a timer request, a TV) each decoder forces its own
+nearest match and they almost never agree. The turn is accepted when both readings parse to
+the same intent and slots, or when the language-model reading is itself an exact command
+sentence (names excepted: 1,800 first names fit any noise, so a name needs both). Measured
+trade-offs and the alternatives we tried are in the README.
+
+Free-text turns use the wheel's general English LM and its full dictionary.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pocketsphinx
+
+from speech import pronounce
+from speech.stt import Recognizer, Stream, Transcript, Word
+
+if TYPE_CHECKING:
+    from speech.grammar import Grammar
+
+MODEL_DIR = Path(pocketsphinx.get_model_path()) / "en-us"
+ACOUSTIC = MODEL_DIR / "en-us"
+CMUDICT = MODEL_DIR / "cmudict-en-us.dict"
+GENERAL_LM = MODEL_DIR / "en-us.lm.bin"
+
+NAMES_INTENT = "SetNamesIntent"
+_FRAME_S = 0.01
+_FILLERS = ("<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]", "(NULL)")
+
+
+def _config(**options: object) -> pocketsphinx.Config:
+    # bestpath is off: its lattice rescoring can return a word sequence the grammar does not
+    # allow (measured: "thought" for "stop" under the JSGF); the first pass is what we want.
+    return pocketsphinx.Config(hmm=str(ACOUSTIC), loglevel="FATAL", bestpath=False, **options)
+
+
+class SphinxRecognizer(Recognizer):
+    name = "pocketsphinx"
+
+    def __init__(self, grammar: Grammar) -> None:
+        self.grammar = grammar
+        known = pronounce.dictionary_words(CMUDICT)
+        extra = pronounce.missing_pronunciations(
+            grammar.vocabulary(), known.__contains__, pronounce.read_dict(pronounce.DATA_FILE))
+        self._words = pocketsphinx.Decoder(_config(dict=str(CMUDICT), lm=None))
+        for word, phones in extra.items():
+            self._words.add_word(word, " ".join(phones), False)
+        self._words.add_lm("commands", _command_lm(grammar, self._words))
+        self._words.add_lm_file("free", str(GENERAL_LM))
+        with tempfile.TemporaryDirectory() as tmp:
+            small = Path(tmp) / "commands.dict"
+            _write_dict(small, grammar.vocabulary(), extra)
+            self._strict = pocketsphinx.Decoder(_config(dict=str(small), lm=None))
+        self._strict.add_jsgf_string("commands", grammar.jsgf())
+        self._strict.activate_search("commands")
+        self.initial_cmn = self._words.get_cmn()
+        self._open: SphinxStream | None = None
+
+    def start(self, *, free_text: bool = False) -> Stream:
+        if self._open is not None and not self._open.finished:
+            self._open.abandon()
+        self._words.activate_search("free" if free_text else "commands")
+        self._open = SphinxStream(self, free_text)
+        return self._open
+
+    def agree(self, said: str, forced: str) -> bool:
+        """Whether the language-model reading (said) is a command we trust, given the
+        grammar's forced reading of the same audio."""
+        parse = self.grammar.parse(said)
+        if parse is None:
+            return False
+        other = self.grammar.parse(forced) if forced else None
+        if other is not None and (other.intent, other.values()) == (parse.intent,
+                                                                   parse.values()):
+            return True
+        return parse.score >= 1.0 and parse.intent != NAMES_INTENT
+
+
+def _write_dict(path: Path, vocabulary: set[str], extra: dict[str, list[str]]) -> None:
+    """A dictionary of just the grammar's words (every pronunciation), so the strict
+    decoder loads in a fraction of the time the full one takes."""
+    with CMUDICT.open(encoding="utf-8") as f, path.open("w", encoding="utf-8") as out:
+        for line in f:
+            head = line.split(" ", 1)[0]
+            if head.split("(")[0] in vocabulary:
+                out.write(line)
+        for word, phones in extra.items():
+            out.write(f"{word} {' '.join(phones)}\n")
+
+
+def _command_lm(grammar: Grammar, decoder: pocketsphinx.Decoder) -> pocketsphinx.NGramModel:
+    """A trigram model of the command phrases, over the grammar's words only."""
+    from pocketsphinx.lm import ArpaBoLM
+
+    builder = ArpaBoLM(text="\n".join(grammar.command_phrases()), add_start=True)
+    builder.compute()
+    arpa = io.StringIO()
+    builder.write(arpa)
+    with tempfile.NamedTemporaryFile("w", suffix=".arpa", encoding="utf-8") as f:
+        f.write(arpa.getvalue())
+        f.flush()
+        return pocketsphinx.NGramModel(decoder.config, decoder.logmath, f.name)
+
+
+class SphinxStream(Stream):
+    def __init__(self, recognizer: SphinxRecognizer, free_text: bool) -> None:
+        self._r = recognizer
+        self.free_text = free_text
+        self.finished = False
+        self._decoders = [recognizer._words] + ([] if free_text else [recognizer._strict])
+        for decoder in self._decoders:
+            # Every utterance starts from the same cepstral mean, so a turn is heard the same
+            # way whatever was heard before it (live CMN still adapts within the turn).
+            decoder.start_utt()
+            decoder.set_cmn(recognizer.initial_cmn)
+
+    def feed(self, pcm: bytes) -> None:
+        if self.finished:
+            raise RuntimeError("this utterance is finished")
+        if len(pcm) % 2:
+            raise ValueError("PCM must be whole 16-bit samples")
+        for decoder in self._decoders:
+            decoder.process_raw(pcm, False, False)
+
+    def partial(self) -> str:
+        hyp = self._r._words.hyp()
+        return hyp.hypstr if hyp else ""
+
+    def abandon(self) -> None:
+        if not self.finished:
+            self.finished = True
+            for decoder in self._decoders:
+                decoder.end_utt()
+
+    def finish(self) -> Transcript:
+        if self.finished:
+            raise RuntimeError("this utterance is finished")
+        self.abandon()
+        said = _text(self._r._words)
+        words = tuple(Word(s.word.split("(")[0], 1.0, s.start_frame * _FRAME_S,
+                           (s.end_frame + 1) * _FRAME_S)
+                      for s in (self._r._words.seg() or ()) if s.word not in _FILLERS) \
+            if said else ()
+        if not said:
+            return Transcript("", 0.0, True)
+        if self.free_text:
+            return Transcript(said, 1.0, False, words)
+        agreed = self._r.agree(said, _text(self._r._strict))
+        return Transcript(said, 1.0 if agreed else 0.0, not agreed, words)
+
+
+def _text(decoder: pocketsphinx.Decoder) -> str:
+    hyp = decoder.hyp()
+    return " ".join(hyp.hypstr.split()) if hyp else ""
