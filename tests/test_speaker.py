@@ -163,6 +163,20 @@ def test_microphone_cuts_each_utterance_out_of_the_stream() -> None:
     assert room.opened == 3  # the stream is open only while listening
 
 
+def test_wake_phrase_is_spotted_and_cut_off() -> None:
+    from speech.audio import find_speech, read_wav
+    from speech.wake import WakePhrase
+
+    wake = WakePhrase()
+    said = read_wav(CONVERSATIONS / "dinner" / "01.wav")  # "closer together, give us a ..."
+    found = wake.find(said)
+    assert found.heard
+    rest = find_speech(found.rest)
+    assert rest is not None and 800 < rest.end_ms - rest.start_ms < 2000  # "give us a question"
+    for other in ("dinner/02", "round/04", "not_for_me/01", "no_answer/02"):
+        assert not wake.find(read_wav(CONVERSATIONS / f"{other}.wav")).heard, other
+
+
 @needs_recognizer
 def test_dinner_card_then_next(tmp_path: Path) -> None:
     card, following, again = speaker(tmp_path, "dinner")
