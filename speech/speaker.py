@@ -147,24 +147,34 @@ class Ears:
 
 
 class Hearing:
-    """One turn's recognition. In a session the audio goes to the recognizer while it is
-    captured, so when the speaker stops talking only the final decision is left."""
+    """One turn's recognition, fed the audio while it is captured, so that when the speaker
+    stops talking only the final decision is left. In a session everything goes to the
+    recognizer; an idle speaker first spots the wake phrase, then sends what follows it."""
 
-    def __init__(self, recognizer: Any, *, free_text: bool, streaming: bool) -> None:
-        self.recognizer, self.free_text, self.streaming = recognizer, free_text, streaming
+    def __init__(self, ears: Ears, *, in_session: bool, free_text: bool) -> None:
+        self.recognizer, self.free_text = ears.recognizer, free_text
+        self.spotting = None if in_session else ears.wake.start()
         self._stream: Any = None
 
     def feed(self, chunk: bytes) -> None:
-        if not self.streaming:
-            return
-        if self._stream is None:
-            self._stream = self.recognizer.start(free_text=self.free_text)
-        self._stream.feed(chunk)
+        if self.spotting is None:
+            self._to_recognizer(chunk)
+        elif self._stream is not None:
+            self._stream.feed(chunk)
+        else:
+            self.spotting.feed(chunk)
+            if self.spotting.heard:
+                self._to_recognizer(self.spotting.rest)
 
     def transcript(self, pcm: bytes) -> Any:
         if self._stream is not None:
             return self._stream.finish()
         return self.recognizer.transcribe(pcm, free_text=self.free_text)
+
+    def _to_recognizer(self, audio: bytes) -> None:
+        if self._stream is None:
+            self._stream = self.recognizer.start(free_text=self.free_text)
+        self._stream.feed(audio)
 
 
 @dataclass(frozen=True)
@@ -173,27 +183,29 @@ class Turn:
     reply: Reply | None  # None: not addressed to the speaker
 
 
-def take_turn(device: Device, ears: Ears, pcm: bytes | None, hearing: Hearing) -> Turn:
+def take_turn(device: Device, pcm: bytes | None, hearing: Hearing) -> Turn:
     if pcm is None:
         return Turn("(silence)", device.silence())
-    if not device.in_session:
-        return _wake_turn(device, ears, pcm)
+    if hearing.spotting is not None:
+        return _wake_turn(device, pcm, hearing)
     transcript = hearing.transcript(pcm)
     reply = device.hear(transcript.text, rejected=transcript.rejected)
     return Turn(transcript.text or "(nothing understood)", reply)
 
 
-def _wake_turn(device: Device, ears: Ears, pcm: bytes) -> Turn:
+def _wake_turn(device: Device, pcm: bytes, hearing: Hearing) -> Turn:
     """An idle speaker acts on the wake phrase ("closer together, give us a question") or on
     the skill's name said as to Alexa ("open closer together", "ask closer together to ...")."""
-    wake = ears.wake.find(pcm)
+    assert hearing.spotting is not None
+    wake = hearing.spotting.finish()
     if wake.heard:
         if not _has_words(wake.rest):
+            hearing.transcript(b"")  # close the stream
             return Turn(PHRASE, device.launch())
-        transcript = ears.recognizer.transcribe(wake.rest)
+        transcript = hearing.transcript(wake.rest)
         reply = device.hear(transcript.text, rejected=transcript.rejected)
         return Turn(f"{PHRASE}, {transcript.text or '(nothing understood)'}", reply)
-    transcript = ears.recognizer.transcribe(pcm)
+    transcript = hearing.transcript(pcm)
     if transcript.rejected or PHRASE not in transcript.text.lower():
         return Turn("(no wake phrase)", None)
     return Turn(transcript.text, device.hear(transcript.text))
@@ -254,8 +266,7 @@ class Report:
 def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -> None:
     number = 0
     while True:
-        hearing = Hearing(ears.recognizer, free_text=device.free_text,
-                          streaming=device.in_session)
+        hearing = Hearing(ears, in_session=device.in_session, free_text=device.free_text)
         try:
             pcm = source.listen(SESSION_LISTEN_S if device.in_session else None,
                                 free_text=device.free_text, sink=hearing.feed)
@@ -263,7 +274,7 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -
             break
         number += 1
         started = time.perf_counter()  # the user's audio has ended (and has been heard)
-        turn = take_turn(device, ears, pcm, hearing)
+        turn = take_turn(device, pcm, hearing)
         if turn.reply is None and not report.show_ignored:
             continue
         said, ready = mouth.speak(turn.reply.ssml if turn.reply else "", number)

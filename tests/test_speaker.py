@@ -215,6 +215,19 @@ def test_wake_phrase_is_spotted_and_cut_off() -> None:
     assert rest is not None and 800 < rest.end_ms - rest.start_ms < 2000  # "give us a question"
     for other in ("dinner/02", "round/04", "not_for_me/01", "no_answer/02"):
         assert not wake.find(read_wav(CONVERSATIONS / f"{other}.wav")).heard, other
+    # Fed as captured, it knows before the command is over (the command can stream on).
+    spotting = wake.start()
+    fed = 0
+    for start in range(0, len(said), 960):
+        spotting.feed(said[start:start + 960])
+        fed += 960
+        if spotting.heard:
+            break
+    assert spotting.heard and fed < len(said) - 32000  # a second or more still to come
+    rest = spotting.finish().rest
+    assert said[:fed].endswith(rest)
+    cut_live, cut_whole = fed - len(rest), len(said) - len(found.rest)
+    assert abs(cut_live - cut_whole) < 0.3 * 32000  # about where the whole-utterance cut is
 
 
 @needs_recognizer
