@@ -9,9 +9,9 @@ Command turns are decoded twice, in parallel as the audio arrives:
 Out-of-domain rejection is their agreement. For speech that is a command the two readings
 mean the same thing; for anything else (a timer request, a TV) each decoder forces its own
 nearest match and they almost never agree. The turn is accepted when both readings parse to
-the same intent and slots, or when the language-model reading is itself an exact command
-sentence (names excepted: 1,800 first names fit any noise, so a name needs both). Measured
-trade-offs and the alternatives we tried are in the README.
+the same intent and slots, or to the same intent where the grammar's reading is an exact,
+name-free sentence (then its slots are used). Measured trade-offs and the alternatives we
+tried are in the README.
 
 Free-text turns use the wheel's general English LM and its full dictionary.
 """
@@ -37,6 +37,7 @@ CMUDICT = MODEL_DIR / "cmudict-en-us.dict"
 GENERAL_LM = MODEL_DIR / "en-us.lm.bin"
 
 NAMES_INTENT = "SetNamesIntent"
+NAME_FREE_WEIGHT = 5
 _FRAME_S = 0.01
 _FILLERS = ("<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]", "(NULL)")
 
@@ -76,17 +77,20 @@ class SphinxRecognizer(Recognizer):
         self._open = SphinxStream(self, free_text)
         return self._open
 
-    def agree(self, said: str, forced: str) -> bool:
-        """Whether the language-model reading (said) is a command we trust, given the
-        grammar's forced reading of the same audio."""
-        parse = self.grammar.parse(said)
-        if parse is None:
-            return False
-        other = self.grammar.parse(forced) if forced else None
-        if other is not None and (other.intent, other.values()) == (parse.intent,
-                                                                   parse.values()):
-            return True
-        return parse.score >= 1.0 and parse.intent != NAMES_INTENT
+    def agree(self, said: str, forced: str) -> str | None:
+        """The text to act on when the language-model reading (said) and the grammar's
+        forced reading of the same audio agree; None when they do not."""
+        free = self.grammar.parse(said)
+        strict = self.grammar.parse(forced) if forced else None
+        if free is None or strict is None or free.intent != strict.intent:
+            return None
+        if free.values() == strict.values():
+            return said
+        # Same command, different slot words: the grammar's reading decides, if it is an
+        # exact sentence and no name (1,800 first names fit any noise).
+        if strict.score >= 1.0 and strict.intent != NAMES_INTENT:
+            return forced
+        return None
 
 
 def _write_dict(path: Path, vocabulary: set[str], extra: dict[str, list[str]]) -> None:
@@ -102,10 +106,16 @@ def _write_dict(path: Path, vocabulary: set[str], extra: dict[str, list[str]]) -
 
 
 def _command_lm(grammar: Grammar, decoder: pocketsphinx.Decoder) -> pocketsphinx.NGramModel:
-    """A trigram model of the command phrases, over the grammar's words only."""
+    """A trigram model of the command phrases, over the grammar's words only. Phrases
+    without a first name count NAME_FREE_WEIGHT times: otherwise the 1,800 names hold most
+    of the unigram mass and any unclear word comes out as a name."""
     from pocketsphinx.lm import ArpaBoLM
 
-    builder = ArpaBoLM(text="\n".join(grammar.command_phrases()), add_start=True)
+    names = set(grammar.language.first_names)
+    phrases = grammar.command_phrases()
+    plain = [p for p in phrases if not names.intersection(p.split())]
+    corpus = phrases + plain * (NAME_FREE_WEIGHT - 1)
+    builder = ArpaBoLM(text="\n".join(corpus), add_start=True)
     builder.compute()
     arpa = io.StringIO()
     builder.write(arpa)
@@ -159,7 +169,9 @@ class SphinxStream(Stream):
         if self.free_text:
             return Transcript(said, 1.0, False, words)
         agreed = self._r.agree(said, _text(self._r._strict))
-        return Transcript(said, 1.0 if agreed else 0.0, not agreed, words)
+        if agreed is None:
+            return Transcript(said, 0.0, True, words)
+        return Transcript(agreed, 1.0, False, words if agreed == said else ())
 
 
 def _text(decoder: pocketsphinx.Decoder) -> str:

@@ -26,8 +26,7 @@ from speech.stt import Recognizer, Stream, Transcript, Word
 # trade-off table; Vosk reports per-word posteriors from the lattice).
 MIN_WORD_CONFIDENCE = 0.6
 UNKNOWN_WORDS = ("[unk]", "<unk>", "<UNK>")
-_MAX_UNK_RUN = 4
-GARBAGE_WEIGHT = 1  # "[unk] [unk] ...": garbage can be several words long
+_MAX_UNK_RUN = 4  # "[unk] [unk] ...": garbage can be several words long
 
 vosk.SetLogLevel(-1)
 
@@ -50,7 +49,7 @@ class VoskRecognizer(Recognizer):
         pronounce.check_vosk_vocabulary(_words(phrases), self.knows)
         self.unknown = next((w for w in UNKNOWN_WORDS if self.knows(w)), None)
         garbage = [" ".join([self.unknown] * n) for n in range(1, _MAX_UNK_RUN + 1)] \
-            * GARBAGE_WEIGHT if self.unknown else []
+            if self.unknown else []
         self.grammar_json = json.dumps(phrases + garbage, ensure_ascii=False)
         self._commands = self._recognizer(self.grammar_json)
         self._free = self._recognizer(None)
