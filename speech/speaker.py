@@ -12,6 +12,7 @@ files instead of playing them and prints one line per turn.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -243,7 +244,7 @@ def _describe(turn: Turn, private: bool) -> str:
         return "ignored"
     if private:  # slots hold names and appreciations
         return reply.request
-    slots = " ".join(f"{name}={value}" for name, value in sorted(reply.slots.items()))
+    slots = " ".join(f"{name}={shlex.quote(value)}" for name, value in sorted(reply.slots.items()))
     return f"{reply.request} {slots}".strip()
 
 
