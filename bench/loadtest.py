@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import os
 import platform
 import shutil
@@ -44,7 +43,7 @@ from bench.loadgen import (
 )
 from bench.results import write_section
 from tests.envelopes import SKILL_ID
-from tests.fuzzing import FuzzReport, fuzz_pass
+from tests.fuzzing import FuzzReport, database_digest, fuzz_pass
 from tests.live_server import LivePKI, LiveServer
 from tests.pg_server import PostgresServer, find_pg_bin, running_server
 
@@ -494,15 +493,9 @@ def run_fuzz(tmp: Path, pki: LivePKI) -> FuzzReport:
                         threads=THREADS, skill_ids=SKILL_ID)
     server.start()
 
-    def digest() -> str:
-        sha = hashlib.sha256()
-        for path in (db, db.with_name(db.name + "-wal")):
-            sha.update(path.read_bytes() if path.exists() else b"-")
-        return sha.hexdigest()
-
     try:
-        return fuzz_pass(server, pki, digest, max_examples=FUZZ_EXAMPLES, derandomize=False,
-                         raise_on_failure=False)
+        return fuzz_pass(server, pki, lambda: database_digest(db), max_examples=FUZZ_EXAMPLES,
+                         derandomize=False, raise_on_failure=False)
     finally:
         server.stop()
 

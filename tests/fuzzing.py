@@ -15,12 +15,15 @@ What must hold for every example (``fuzz_pass``):
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -283,6 +286,19 @@ class FuzzReport:
         return (f"{self.examples} requests in {self.seconds:.0f} s ({codes}); "
                 f"{self.rejected_unchanged} rejections, each leaving the database unchanged; "
                 f"slowest answer {self.slowest_ms:.0f} ms")
+
+
+def database_digest(db: Path) -> str:
+    """What the database holds (every row of every table), not its bytes: the store's
+    background checkpoint copies earlier writes from the log into the file at any moment."""
+    sha = hashlib.sha256()
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        for line in conn.iterdump():
+            sha.update(line.encode())
+    finally:
+        conn.close()
+    return sha.hexdigest()
 
 
 def fuzz_pass(server: LiveServer, pki: LivePKI, digest: Callable[[], str], *,
