@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pocketsphinx
 
 from speech import pronounce
+from speech.grammar import FREE_TEXT_COMMANDS
 from speech.stt import Recognizer, Stream, Transcript, Word
 
 if TYPE_CHECKING:
@@ -92,6 +93,17 @@ class SphinxRecognizer(Recognizer):
             return forced
         return None
 
+    def command_in_free_turn(self, said: str, forced: str) -> str | None:
+        """In a free-text turn, a command the partner said instead ("cancel", "help",
+        "skip", "say that again"): the grammar's reading is one of the commands a free turn
+        obeys, exactly, and the open transcript is no longer than that command and a word.
+        Without this, "cancel" went into the journal as "console"."""
+        parse = self.grammar.parse(forced) if forced else None
+        if (parse is None or parse.intent not in FREE_TEXT_COMMANDS or parse.score < 1.0
+                or len(said.split()) > len(forced.split()) + 1):
+            return None
+        return forced
+
 
 def _write_dict(path: Path, vocabulary: set[str], extra: dict[str, list[str]]) -> None:
     """A dictionary of just the grammar's words (every pronunciation), so the strict
@@ -130,7 +142,7 @@ class SphinxStream(Stream):
         self._r = recognizer
         self.free_text = free_text
         self.finished = False
-        self._decoders = [recognizer._words] + ([] if free_text else [recognizer._strict])
+        self._decoders = [recognizer._words, recognizer._strict]
         for decoder in self._decoders:
             # Every utterance starts from the same cepstral mean, so a turn is heard the same
             # way whatever was heard before it (live CMN still adapts within the turn).
@@ -167,6 +179,9 @@ class SphinxStream(Stream):
         if not said:
             return Transcript("", 0.0, True)
         if self.free_text:
+            command = self._r.command_in_free_turn(said, _text(self._r._strict))
+            if command is not None:
+                return Transcript(command, 1.0, False, ())
             return Transcript(said, 1.0, False, words)
         agreed = self._r.agree(said, _text(self._r._strict))
         if agreed is None:
