@@ -285,10 +285,13 @@ class SQLiteStore(Store):
         handler polls with sleeps of 1 to 100 ms, which under concurrent load became the
         webhook's p99 latency. The wait is bounded by ``busy_timeout_ms`` like SQLite's.
         """
-        conn = self._conn()
         fd = self._turn_fd()
         self._take_turn(fd)
         try:
+            # Opened within the turn: a new file's first connection switches it to WAL,
+            # which SQLite refuses at once (no busy wait) while another process is doing
+            # the same, and two gunicorn workers starting on a fresh file did exactly that.
+            conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
