@@ -25,6 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from bench.results import write_section
+from skill.webhook.server import default_workers as workers
 from tests.certs import make_chain, make_root, sign
 from tests.envelopes import SKILL_ID, envelope, slot
 
@@ -36,7 +37,7 @@ ROUNDS = 3  # the servers take turns, so a busy moment on the machine hits both 
 HOUSEHOLDS = 200
 P99_TARGET_MS = 20.0
 COMMAND = "make bench (.venv/bin/python -m bench.run)"
-GUNICORN = "-w 2 --threads 4 --no-control-socket"
+GUNICORN = "-c deploy/gunicorn.conf.py"  # the product's own serving settings, for both
 WRK = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(ROOT / "bench" / "alexa.lua")]
 
 
@@ -93,9 +94,10 @@ def presign(stream, key, path: Path) -> None:
 
 
 def start_server(factory: str, port: int, env: dict) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN.split(), "-b", f"127.0.0.1:{port}",
-           "--log-level", "warning", f"bench.wsgi:{factory}()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN.split(), "--log-level", "warning",
+           f"bench.wsgi:{factory}()"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, "CLOSER_BIND": f"127.0.0.1:{port}"},
+                            start_new_session=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -201,7 +203,8 @@ def render(results: dict[str, dict]) -> str:
         f"- Machine: nproc={os.cpu_count()}, Python {platform.python_version()}, "
         f"{platform.platform()}",
         f"- Command: `{COMMAND}` (from the repo root)",
-        f"- Servers: `gunicorn {GUNICORN}` on 127.0.0.1, verification ON for both (test "
+        f"- Servers: `gunicorn {GUNICORN}` (what `closer serve` runs: {workers()} gthread "
+        "workers of one thread on this machine) on 127.0.0.1, verification ON for both (test "
         "root CA trusted, chain for the s3.amazonaws.com URL read from a temp file). "
         "Closer Together: `bench.wsgi:closer()`, the product's webhook and skill with its "
         "SQLite store. Minimal skill: `bench.wsgi:minimal()`, a one-intent ask-sdk skill "
