@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 ALEXA_DEADLINE_S = 8  # Alexa gives up on an answer after this long
 _PREPARED = "CLOSER_METRICS_PREPARED_BY"
@@ -35,6 +36,15 @@ LOGCONFIG: dict = {
     # Libraries' warnings (psycopg's pool, say) as JSON lines too, not Python's bare fallback.
     "root": {"level": "WARNING", "handlers": ["stderr"]},
 }
+
+
+class NoAccessLog(Logger):
+    """gunicorn's logger without the access log. Given a logging configuration (ours turns
+    its lines into JSON), gunicorn builds every request's access-log line even with no access
+    log to write it to: 4% of the webhook's CPU under load, for nothing."""
+
+    def _compute_access_log_enabled(self) -> bool:
+        return False
 
 
 def default_workers() -> int:
@@ -110,6 +120,7 @@ def settings(bind: str = "127.0.0.1:8080", workers: int | None = None) -> dict[s
         "worker_tmp_dir": _worker_tmp_dir(),  # heartbeats on tmpfs, never a slow disk
         "forwarded_allow_ips": "127.0.0.1,::1",  # the reverse proxy on this box
         "accesslog": None,
+        "logger_class": "skill.webhook.server.NoAccessLog",
         "errorlog": "-",
         "loglevel": "info",
         "logconfig_dict": LOGCONFIG,

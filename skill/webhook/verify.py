@@ -226,24 +226,29 @@ class RequestVerifier:
         self._clock = clock
         self._tolerance_s = tolerance_s
         self._skill_event_tolerance_s = skill_event_tolerance_s
-        # Chains that passed validation, by their certificates' fingerprints, with the
-        # window in which every certificate of the chain stays valid. Path validation is
-        # the costliest step of a request and its answer only changes when a certificate
-        # expires, so it runs once per chain, not once per request.
-        self._trusted: dict[tuple[bytes, ...], tuple[datetime, datetime]] = {}
+        # Chains that passed validation, with the window in which every certificate of the
+        # chain stays valid. Path validation is the costliest step of a request and its
+        # answer only changes when a certificate expires, so it runs once per chain, not
+        # once per request. A chain is the fetcher's cached certificate objects: they are
+        # looked up by identity (kept alive here, so an id is never reused) and compared
+        # with ``is``; a new download means new objects and a new validation.
+        self._trusted: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...], datetime,
+                                                   datetime]] = {}
         self._trusted_lock = threading.Lock()
 
     def _check_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
-        key = tuple(cert.fingerprint(hashes.SHA256()) for cert in chain)
+        key = tuple(map(id, chain))
         with self._trusted_lock:
-            window = self._trusted.get(key)
-        if window is not None and window[0] <= now <= window[1]:
-            return chain[0]
+            entry = self._trusted.get(key)
+        if entry is not None:
+            certs, valid_from, valid_until = entry
+            if all(a is b for a, b in zip(certs, chain, strict=True)) and (
+                    valid_from <= now <= valid_until):
+                return chain[0]
         leaf = self._validate_chain(chain, now)
-        window = (max(c.not_valid_before_utc for c in chain),
-                  min(c.not_valid_after_utc for c in chain))
         with self._trusted_lock:
-            self._trusted[key] = window
+            self._trusted[key] = (tuple(chain), max(c.not_valid_before_utc for c in chain),
+                                  min(c.not_valid_after_utc for c in chain))
         return leaf
 
     def _validate_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
