@@ -5,7 +5,7 @@
 The settings live in skill/webhook/server.py, which `closer serve` uses as well, so both
 ways of serving behave the same: gthread workers (2 x cores + 1, at most 8), one thread each,
 a 7 s worker timeout (Alexa waits 8 s), graceful restarts on SIGHUP that give in-flight
-requests 10 s, workers recycled after 5000 +/- 500 requests, gunicorn's lines as JSON, no
+requests 10 s, workers recycled after 100,000 +/- 10,000 requests, gunicorn's lines as JSON, no
 access log, and Prometheus multiprocess metrics for GET /metrics.
 
 Environment: CLOSER_BIND (default 127.0.0.1:8080), CLOSER_WORKERS, CLOSER_THREADS, PROMETHEUS_MULTIPROC_DIR
