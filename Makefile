@@ -50,7 +50,7 @@ lint: setup
 setup: system $(STAMP)
 
 # Debian packages: espeak-ng (pyttsx3's voice), sox (audio checks), PortAudio
-# (microphone), PostgreSQL (its tests start a real server).
+# (microphone), PostgreSQL (its tests start a real server), wrk (make bench's load).
 system:
 	@bash deploy/install-system-packages.sh
 
