@@ -21,6 +21,7 @@ import pytest
 
 from skill.store import Appreciation, Store
 from tests.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.test_store import run_threads
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 CHILD_TABLES = ("seen_cards", "hugs", "appreciations")
@@ -98,25 +99,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         db = Database("postgres", request.getfixturevalue("postgres_url"))
     db.open().close()  # create the schema before any race
     yield db
-
-
-def run_threads(count: int, target: Callable[[int], None]) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
 
 
 def assert_whole(rows: dict[str, list[dict]]) -> None:

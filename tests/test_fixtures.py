@@ -70,7 +70,11 @@ def test_fixture_behaves(webhook, name: str) -> None:
     expected = EXPECTATIONS[name]
     if expected.get("household"):
         webhook.store.update(FIXTURE_USER, **expected["household"])
-    answer = post_fixture(webhook, name)
+    check_behaves(post_fixture(webhook, name), expected)
+
+
+def check_behaves(answer: dict, expected: dict) -> None:
+    """An answer against its fixture's expectation in expectations.yaml."""
     response = answer.get("response", {})
     text = speech_text(answer)
     if expected.get("silent"):

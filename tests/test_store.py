@@ -62,7 +62,7 @@ def run_threads(count: int, target: Callable[[int], None]) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=120)
     assert not errors, errors
 
 
