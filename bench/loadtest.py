@@ -511,8 +511,8 @@ def render_fuzz(report: FuzzReport) -> list[str]:
         f"and future timestamps. {report.line()}.",
         "",
         f"- No 5xx, /healthz answered after every request, nothing but a correctly signed, "
-        f"fresh request for our skill was accepted, every rejection left the database file "
-        f"byte-for-byte unchanged: **{'PASS' if report.failure is None else 'FAIL'}**"
+        f"fresh request for our skill was accepted, every rejection left every row of the "
+        f"database unchanged: **{'PASS' if report.failure is None else 'FAIL'}**"
         + (f" (`{report.failure[:300]}`)" if report.failure else "") + ".",
         "",
     ]
