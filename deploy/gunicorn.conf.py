@@ -8,8 +8,9 @@ a 7 s worker timeout (Alexa waits 8 s), graceful restarts on SIGHUP that give in
 requests 10 s, workers recycled after 100,000 +/- 10,000 requests, gunicorn's lines as JSON, no
 access log, and Prometheus multiprocess metrics for GET /metrics.
 
-Environment: CLOSER_BIND (default 127.0.0.1:8080), CLOSER_WORKERS, CLOSER_THREADS, PROMETHEUS_MULTIPROC_DIR
-(default: a fresh temporary directory; emptied at start), and the skill's own settings
+Environment: CLOSER_BIND (default 127.0.0.1:8080), CLOSER_WORKERS, CLOSER_THREADS,
+PROMETHEUS_MULTIPROC_DIR (default: a fresh temporary directory; emptied at start), and the
+skill's own settings
 (README: Configuration). Verification of Amazon's signature is always on here.
 """
 
