@@ -10,8 +10,8 @@ access log, and Prometheus multiprocess metrics for GET /metrics.
 
 Environment: CLOSER_BIND (default 127.0.0.1:8080), CLOSER_WORKERS, CLOSER_THREADS,
 PROMETHEUS_MULTIPROC_DIR (default: a fresh temporary directory; emptied at start), and the
-skill's own settings
-(README: Configuration). Verification of Amazon's signature is always on here.
+skill's own settings (README: Configuration). Verification of Amazon's signature is always
+on here.
 """
 
 import os
