@@ -8,6 +8,7 @@ one 22.05 kHz mono WAV with the pauses in it.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import html
 import re
@@ -346,7 +347,15 @@ def _engine() -> Any:
             raise SpeechUnavailable(
                 f"text to speech is unavailable ({error}); install espeak-ng"
             ) from error
+        atexit.register(_drop_engine)
     return _ENGINE
+
+
+def _drop_engine() -> None:
+    """Let the engine go while Python is still whole: left to interpreter shutdown, its
+    driver's cleanup runs after the modules it uses are gone and prints a traceback."""
+    global _ENGINE
+    _ENGINE = None
 
 
 def check_output() -> None:
