@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 
 from tests.certs import Chain, make_chain, make_root, sign
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-live.pem"
@@ -79,12 +80,6 @@ class LivePKI:
         """The headers Alexa sends with ``body``."""
         return {"Content-Type": "application/json", "SignatureCertChainUrl": CERT_URL,
                 "Signature-256": sign(body, self.key)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -17,7 +17,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port
 
 PG_USER = "postgres"  # the database superuser created by initdb
 OS_USER = "postgres"  # the system account the server runs as when we are root
@@ -45,12 +46,6 @@ def find_pg_bin() -> Path | None:
     if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent:
         return Path(initdb).parent
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ensure_os_user() -> None:
@@ -170,7 +165,7 @@ def running_server(bin_dir: Path, **settings: str) -> Iterator[PostgresServer]:
         for path in (base_dir, socket_dir):
             os.chown(path, account.pw_uid, account.pw_gid)
     server = PostgresServer(
-        bin_dir, base_dir, data_dir, socket_dir, _free_port(), as_root, dict(settings)
+        bin_dir, base_dir, data_dir, socket_dir, free_port(), as_root, dict(settings)
     )
     try:
         server.initdb()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from skill.store.sqlite import SQLiteStore
+from tests.processes import free_port, stop, wait_until_up
 
 CLOSER = str(Path(sys.executable).with_name("closer"))
 ROUND = ["start our appreciation round", "we're sam and alex", "yes",
@@ -91,16 +89,10 @@ def test_household_id_from_the_environment(tmp_path: Path) -> None:
     assert "made them laugh" in same
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def webhook(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`closer serve --no-verify` on loopback, on its own database."""
-    port, db = _free_port(), tmp_path / "server.sqlite3"
+    port, db = free_port(), tmp_path / "server.sqlite3"
     env = {**os.environ, "CLOSER_DB": str(db)}
     env.pop("CLOSER_DATABASE_URL", None)
     server = subprocess.Popen([CLOSER, "serve", "--no-verify", "--port", str(port),
@@ -108,18 +100,10 @@ def webhook(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "server down"
-                time.sleep(0.2)
+        wait_until_up(f"{url}/healthz", server, timeout_s=30)
         yield f"{url}/alexa", db
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
 
 
 def test_through_a_webhook(tmp_path: Path, webhook: tuple[str, Path]) -> None:
@@ -137,7 +121,7 @@ def test_through_a_webhook(tmp_path: Path, webhook: tuple[str, Path]) -> None:
 
 
 def test_unreachable_webhook_is_one_clear_error(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/alexa"
+    url = f"http://127.0.0.1:{free_port()}/alexa"
     done = subprocess.run([CLOSER, "chat", "--endpoint", url], input="give us a question\n",
                           text=True, capture_output=True, timeout=60,
                           env={**os.environ, "CLOSER_DB": str(tmp_path / "db")})

@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -31,17 +30,12 @@ from packaging.requirements import Requirement
 
 from skill.cli import build_parser
 from tests.envelopes import envelope, slot
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 UNITS = ("closer-webhook", "closer-speaker")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _request(url: str, body: bytes | None = None, context: ssl.SSLContext | None = None,
@@ -68,21 +62,12 @@ def _wait_for(url: str, proc: subprocess.Popen, context: ssl.SSLContext | None =
         time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory) -> Iterator[str]:
     """`closer serve` on loopback, as the units run it (verification off so that the
     proxies can be driven without Amazon's signature)."""
     tmp = tmp_path_factory.mktemp("backend")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLOSER_DB": str(tmp / "closer.sqlite3"),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
     for name in ("CLOSER_SKILL_IDS", "CLOSER_DATABASE_URL", "CLOSER_METRICS_TOKEN"):
@@ -95,7 +80,7 @@ def backend(tmp_path_factory) -> Iterator[str]:
         _wait_for(base + "/healthz", proc)
         yield base
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _launch_body() -> bytes:
@@ -235,7 +220,7 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
     done = subprocess.run([*wrapper, sys.executable, "-c", _VERIFY_SCRIPT], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "verified" in done.stdout, done.stderr
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3"),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     env.pop("CLOSER_SKILL_IDS", None)
@@ -256,7 +241,7 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
             assert status == 200, answer
         assert _request(base + "/metrics")[0] == 200
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 # --------------------------------------------------------------------------- reverse proxies
@@ -264,7 +249,7 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not shutil.which("caddy"), reason="caddy not installed")
 def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLOSER_SITE": f"http://127.0.0.1:{port}",
            "CLOSER_UPSTREAM": backend.removeprefix("http://"), "CLOSER_CADDY_ADMIN": "off",
            "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -279,7 +264,7 @@ def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
         # (caddyserver/caddy#5652); either way the skill never gets it.
         _check_proxy(proxy, backend, too_big=(413, 502))
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _check_proxy(proxy: str, backend: str, context: ssl.SSLContext | None = None,
@@ -321,7 +306,7 @@ def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
     """The shipped server blocks, with this machine's ports and a self-signed certificate
     in place of certbot's."""
     cert, key = _self_signed(tmp_path)
-    http_port, https_port = _free_port(), _free_port()
+    http_port, https_port = free_port(), free_port()
     site = (DEPLOY / "nginx" / "closer-together.conf").read_text()
     for old, new in {
         "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;": "",
@@ -361,7 +346,7 @@ def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
         assert redirect.getheader("Location") == "https://alexa.example.org/alexa"
         plain.close()
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 # --------------------------------------------------------------------------- container file

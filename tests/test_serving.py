@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import gunicorn.config
 
 from skill.webhook import server
 from tests.envelopes import SKILL_ID, envelope, slot
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -39,12 +39,6 @@ class Served:
 
     def log_lines(self) -> list[str]:
         return self.stderr.read_text().splitlines()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _status(url: str, headers: dict | None = None) -> int:
@@ -97,7 +91,7 @@ def _up(base: str) -> bool:
 
 @contextmanager
 def _running(cmd: list[str], tmp_path: Path, env: dict | None = None) -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     metrics_dir = tmp_path / "metrics"
     full_env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3"),
                 "CLOSER_SKILL_IDS": SKILL_ID, "CLOSER_METRICS_TOKEN": TOKEN,
@@ -114,12 +108,7 @@ def _running(cmd: list[str], tmp_path: Path, env: dict | None = None) -> Iterato
         _wait_until_up(served)
         yield served
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _closer_serve(tmp_path: Path, workers: int = 2) -> Iterator[Served]:

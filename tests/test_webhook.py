@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.envelopes import envelope, slot
+from tests.processes import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOSER = str(Path(sys.executable).parent / "closer")
@@ -139,14 +138,8 @@ def test_no_verify_refuses_non_loopback() -> None:
     assert "loopback" in done.stderr + done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_no_verify_serves_on_loopback(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3")}
     env.pop("CLOSER_SKILL_IDS", None)
     env.pop("CLOSER_DATABASE_URL", None)
@@ -155,15 +148,7 @@ def test_no_verify_serves_on_loopback(tmp_path: Path) -> None:
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert _get(base + "/healthz") == 200
-                break
-            except OSError:
-                assert proc.poll() is None, "closer serve exited"
-                assert time.monotonic() < deadline, "closer serve did not come up"
-                time.sleep(0.2)
+        wait_until_up(base + "/healthz", proc, timeout_s=30)
         request = json.loads(LAUNCH.read_text())
         # The recording's timestamp is stale; refresh it as Alexa would stamp a new request.
         request["request"]["timestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -173,9 +158,4 @@ def test_no_verify_serves_on_loopback(tmp_path: Path) -> None:
             assert resp.status == 200
             assert "Welcome to Closer Together" in resp.read().decode()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
