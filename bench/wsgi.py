@@ -16,12 +16,10 @@ Verification is on; only the certificate download is replaced by a file read.
 from __future__ import annotations
 
 import os
-import urllib.parse
 from pathlib import Path
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
-from cryptography import x509
 from flask import Flask, jsonify, request
 
 from bench.minimal_skill import minimal_skill
@@ -29,19 +27,12 @@ from skill.app import build_skill
 from skill.config import Config
 from skill.store.sqlite import SQLiteStore
 from skill.webhook.app import create_app
-from skill.webhook.verify import CertificateFetcher, RequestVerifier, check_application_id
+from skill.webhook.verify import RequestVerifier, check_application_id
+from tests.certs import file_verifier
 
 
 def _verifier() -> RequestVerifier:
-    chain_pem = Path(os.environ["BENCH_CHAIN_PEM"]).read_bytes()
-    root = x509.load_pem_x509_certificate(Path(os.environ["BENCH_ROOT_PEM"]).read_bytes())
-
-    def opener(url: str) -> bytes:
-        if urllib.parse.urlsplit(url).hostname != "s3.amazonaws.com":
-            raise OSError("unexpected certificate host")
-        return chain_pem
-
-    return RequestVerifier(CertificateFetcher(opener=opener), trust_roots=[root])
+    return file_verifier(Path(os.environ["BENCH_CHAIN_PEM"]), Path(os.environ["BENCH_ROOT_PEM"]))
 
 
 def closer() -> Flask:

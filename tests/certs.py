@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from skill.webhook.verify import CertificateFetcher, RequestVerifier
 
 ALEXA_SAN = "echo-api.amazon.com"
 
@@ -158,3 +162,17 @@ def sign(body: bytes, key: rsa.RSAPrivateKey) -> str:
 def sign_sha1(body: bytes, key: rsa.RSAPrivateKey) -> str:
     """Base64 legacy ``Signature`` (SHA-1) value, which the verifier must not accept."""
     return base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA1())).decode("ascii")
+
+
+def file_verifier(chain_pem: Path, root_pem: Path) -> RequestVerifier:
+    """Amazon's verifier trusting a test root, with the certificate download for the
+    (validated) s3.amazonaws.com URL replaced by reading the test chain from a file."""
+    chain = chain_pem.read_bytes()
+    root = x509.load_pem_x509_certificate(root_pem.read_bytes())
+
+    def opener(url: str) -> bytes:
+        if urllib.parse.urlsplit(url).hostname != "s3.amazonaws.com":
+            raise OSError("unexpected certificate host")
+        return chain
+
+    return RequestVerifier(CertificateFetcher(opener=opener), trust_roots=[root])

@@ -19,16 +19,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 
-from tests.certs import Chain, make_chain, make_root, sign
+from tests.certs import Chain, file_verifier, make_chain, make_root, sign
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,18 +38,9 @@ def app() -> Flask:
     from skill import logs
     from skill.config import Config
     from skill.webhook.app import create_app
-    from skill.webhook.verify import CertificateFetcher, RequestVerifier
 
     logs.setup(getattr(logging, os.environ.get("LIVE_LOG_LEVEL", "WARNING")))
-    chain_pem = Path(os.environ["LIVE_CHAIN_PEM"]).read_bytes()
-    root = x509.load_pem_x509_certificate(Path(os.environ["LIVE_ROOT_PEM"]).read_bytes())
-
-    def opener(url: str) -> bytes:
-        if urllib.parse.urlsplit(url).hostname != "s3.amazonaws.com":
-            raise OSError("unexpected certificate host")
-        return chain_pem
-
-    verifier = RequestVerifier(CertificateFetcher(opener=opener), trust_roots=[root])
+    verifier = file_verifier(Path(os.environ["LIVE_CHAIN_PEM"]), Path(os.environ["LIVE_ROOT_PEM"]))
     return create_app(Config.from_env(verify=True), verifier=verifier)
 
 

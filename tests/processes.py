@@ -4,6 +4,7 @@ answers, stopping it."""
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -15,12 +16,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 60,
+                  context: ssl.SSLContext | None = None) -> None:
     """Poll ``url`` until it answers 200; fail at once if ``proc`` exits."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
+            with urllib.request.urlopen(url, timeout=1, context=context) as resp:
                 if resp.status == 200:
                     return
         except OSError:

@@ -17,7 +17,6 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -30,7 +29,7 @@ from packaging.requirements import Requirement
 
 from skill.cli import build_parser
 from tests.envelopes import envelope, slot
-from tests.processes import free_port, stop
+from tests.processes import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -49,19 +48,6 @@ def _request(url: str, body: bytes | None = None, context: ssl.SSLContext | None
         return error.code, error.read()
 
 
-def _wait_for(url: str, proc: subprocess.Popen, context: ssl.SSLContext | None = None) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _request(url, context=context)[0] == 200:
-                return
-        except OSError:
-            pass
-        assert proc.poll() is None, f"{proc.args[0]} exited with {proc.returncode}"
-        assert time.monotonic() < deadline, f"{url} did not come up"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory) -> Iterator[str]:
     """`closer serve` on loopback, as the units run it (verification off so that the
@@ -77,7 +63,7 @@ def backend(tmp_path_factory) -> Iterator[str]:
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/healthz", proc)
+        wait_until_up(base + "/healthz", proc)
         yield base
     finally:
         stop(proc)
@@ -230,7 +216,7 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/healthz", proc)
+        wait_until_up(base + "/healthz", proc)
         names = envelope("IntentRequest", "SetNamesIntent",
                          {"firstName": slot("firstName", "sam"),
                           "secondName": slot("secondName", "alex")}, new=True)
@@ -259,7 +245,7 @@ def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proxy = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(proxy + "/healthz", proc)
+        wait_until_up(proxy + "/healthz", proc)
         # Caddy before 2.7 answers an oversized body with 502 instead of 413
         # (caddyserver/caddy#5652); either way the skill never gets it.
         _check_proxy(proxy, backend, too_big=(413, 502))
@@ -336,7 +322,7 @@ def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
     context.check_hostname = False
     proxy = f"https://127.0.0.1:{https_port}"
     try:
-        _wait_for(proxy + "/healthz", proc, context)
+        wait_until_up(proxy + "/healthz", proc, context=context)
         _check_proxy(proxy, backend, context)
         plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=15)
         plain.request("GET", "/alexa", headers={"Host": "alexa.example.org"})
