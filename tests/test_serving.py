@@ -206,10 +206,12 @@ def test_sighup_replaces_workers_and_keeps_serving_and_counting(tmp_path: Path) 
     with _closer_serve(tmp_path, workers=2) as served:
         for _ in range(5):
             assert _post(served.base, _launch()) == 200
-        booted = _booted_pids(served)
+        deadline = time.monotonic() + 60
+        while len(booted := _booted_pids(served)) < 2:  # the second may still be starting
+            assert time.monotonic() < deadline, "the second worker never booted"
+            time.sleep(0.2)
         assert len(booted) == 2
         served.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 60
         while len(_booted_pids(served)) < 4:
             assert served.proc.poll() is None
             assert time.monotonic() < deadline, "no new workers after SIGHUP"
