@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gunicorn.config
+from cryptography.hazmat.primitives import serialization
 
 from skill.webhook import server
+from tests.alexa import AlexaCloud
+from tests.certs import make_chain, make_root
 from tests.envelopes import SKILL_ID, envelope, slot
 from tests.processes import free_port, stop
 
@@ -125,6 +128,12 @@ def _launch() -> dict:
     return envelope("LaunchRequest", new=True)
 
 
+def _names(first: str, second: str) -> dict:
+    return envelope("IntentRequest", "SetNamesIntent", {"firstName": slot("firstName", first),
+                                                        "secondName": slot("secondName", second)},
+                    new=True)
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -162,6 +171,25 @@ def test_gunicorn_with_the_conf_file_serves_with_verification_on(tmp_path: Path)
         counts = _scrape(served.base)
     unsigned = 'closer_verification_failures_total{reason="missing signature headers"}'
     assert counts[unsigned] == 1
+
+
+def test_gunicorn_with_the_conf_file_logs_each_request_as_closer_serve_does(
+        tmp_path: Path) -> None:
+    root = make_root()
+    chain = make_chain(root=root)
+    (tmp_path / "chain.pem").write_bytes(chain.pem)
+    (tmp_path / "root.pem").write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+    # bench.wsgi:closer() is the product's app with a verifier trusting the test root.
+    cmd = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", "1",
+           "bench.wsgi:closer()"]
+    env = {"CLOSER_BIND": "127.0.0.1:{port}", "BENCH_CHAIN_PEM": str(tmp_path / "chain.pem"),
+           "BENCH_ROOT_PEM": str(tmp_path / "root.pem")}
+    with _running(cmd, tmp_path, env) as served:
+        cloud = AlexaCloud(served.base + "/alexa", chain.leaf.key)
+        cloud.send(_names("zephyrine", "balthazar"))
+    lines = served.log_lines()
+    assert any('"closer.skill"' in line and '"SetNamesIntent"' in line for line in lines)
+    assert not any("zephyrine" in line or "balthazar" in line for line in lines)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -247,9 +275,7 @@ def _gone(pid: str) -> bool:
 
 def test_server_logs_are_json_lines_without_what_was_said(tmp_path: Path) -> None:
     secrets = ("zephyrine", "balthazar", "marmalade origami")
-    names = envelope("IntentRequest", "SetNamesIntent",
-                     {"firstName": slot("firstName", "zephyrine"),
-                      "secondName": slot("secondName", "balthazar")}, new=True)
+    names = _names("zephyrine", "balthazar")
     share = envelope("IntentRequest", "ShareAppreciationIntent",
                      {"appreciation": slot("appreciation", "you folded a marmalade origami")})
     with _closer_serve(tmp_path, workers=2) as served:

@@ -32,6 +32,9 @@ LOGCONFIG: dict = {
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        # The skill's own lines (one per request, rejections, store trouble), as
+        # skill/logs.py sets them up for `closer serve`: gunicorn run by hand logs the same.
+        "closer": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
     },
     # Libraries' warnings (psycopg's pool, say) as JSON lines too, not Python's bare fallback.
     "root": {"level": "WARNING", "handlers": ["stderr"]},
