@@ -175,6 +175,18 @@ def skill_costs() -> dict[str, float]:
 
 SERVERS = (("Closer Together", "closer", closer_stream), ("Minimal skill", "minimal",
                                                           minimal_stream))
+# Where the difference lies, measured in the same rounds: the product on a database in
+# memory-backed tmpfs (not durable), and with no persistence at all (bench/memory_store.py).
+TMPFS = "Closer Together, SQLite on tmpfs"
+IN_MEMORY = "Closer Together, no persistence"
+DIAGNOSTICS = ((TMPFS, "closer", closer_stream), (IN_MEMORY, "closer_in_memory", closer_stream))
+
+
+def _database_dir(name: str, tmp: Path) -> Path:
+    shm = Path("/dev/shm")
+    if name == TMPFS and shm.is_dir():
+        return Path(tempfile.mkdtemp(prefix="closer-bench-", dir=shm))
+    return tmp
 
 
 def main() -> int:
@@ -187,18 +199,20 @@ def main() -> int:
                BENCH_ROOT_PEM=str(tmp / "root.pem"), CLOSER_SKILL_IDS=SKILL_ID,
                PYTHONPATH=str(ROOT))
     procs, ports, requests = [], {}, {}
+    servers = SERVERS + DIAGNOSTICS
     try:
-        for name, factory, stream in SERVERS:
+        for i, (name, factory, _) in enumerate(servers):
             ports[name] = _free_port()
-            procs.append(start_server(factory, ports[name],
-                                      {**env, "CLOSER_DB": str(tmp / f"{factory}.sqlite3")}))
-            requests[name] = tmp / f"{factory}.requests"
+            database = _database_dir(name, tmp) / f"{factory}-{i}.sqlite3"
+            procs.append(start_server(factory, ports[name], {**env, "CLOSER_DB": str(database)}))
+        for i, (name, factory, stream) in enumerate(servers):
+            requests[name] = tmp / f"{factory}-{i}.requests"
             presign(stream, chain.leaf.key, requests[name])  # fresh: < 150 s old at the end
-        for name, *_ in SERVERS:
+        for name, *_ in servers:
             wrk(ports[name], requests[name], WARMUP_S)
-        rounds: dict[str, list[dict]] = {name: [] for name, *_ in SERVERS}
+        rounds: dict[str, list[dict]] = {name: [] for name, *_ in servers}
         for _ in range(ROUNDS):
-            for name, *_ in SERVERS:
+            for name, *_ in servers:
                 rounds[name].append(wrk(ports[name], requests[name], DURATION_S))
                 print(f"{name}: {rounds[name][-1]}", file=sys.stderr)
     finally:
@@ -263,6 +277,8 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
         "The load generator shares the 2 cores with the servers, so absolute numbers are "
         "pessimistic; the side-by-side comparison is the point.",
         "",
+        *_diagnostics(results),
+        "",
         f"Skill work per request, in process (the same requests as ask-sdk models, "
         f"`skill.invoke`, the response serialized; CPU time, same serializer for both): "
         f"Closer Together {skill_us['Closer Together']:.0f} us, minimal skill "
@@ -270,6 +286,22 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
         "a request is serving: gunicorn, Flask, verification and reading the request (ask-sdk's "
         "deserializer for the minimal skill, skill/serialize.py's for Closer Together).",
     ])
+
+
+def _diagnostics(results: dict[str, dict]) -> list[str]:
+    """The second table: the same rounds, with the product's persistence changed."""
+    minimal = results["Minimal skill"]["rps"]
+    rows = [(name, results[name]) for name in ("Closer Together", TMPFS, IN_MEMORY)]
+    return [
+        "Where the difference lies (same rounds; the last two rows are measuring aids, not "
+        "the product: tmpfs is not durable, and bench/memory_store.py keeps one copy per "
+        "worker):",
+        "",
+        "| Server | Requests/s (median) | vs minimal skill | p99 (ms) | Errors |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {name} | {r['rps']:.1f} | {r['rps'] / minimal * 100:.0f}% | {r['p99']:.2f} "
+          f"| {r['errors']} |" for name, r in rows),
+    ]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """WSGI factories for gunicorn: ``bench.wsgi:closer()`` and ``bench.wsgi:minimal()``.
 
 ``closer()`` is the product: our webhook (``create_app``) and skill, persistence on.
+``closer_in_memory()`` measures the same without persistence (see bench/run.py).
 ``minimal()`` is the baseline: a one-intent ask-sdk skill served the way ask-sdk serves
 skills in Flask (flask-ask-sdk's SkillAdapter over ask-sdk-webservice-support's
 WebserviceSkillHandler: the SDK's DefaultSerializer reads the body string, the skill is
@@ -22,6 +23,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from flask import Flask, jsonify, request
 
+from bench.memory_store import MemoryStore
 from bench.minimal_skill import minimal_skill
 from skill.app import build_skill
 from skill.config import Config
@@ -39,6 +41,12 @@ def closer() -> Flask:
     config = Config.from_env(verify=True)
     store = SQLiteStore(config.db_path)
     return create_app(config, skill=build_skill(store), verifier=_verifier())
+
+
+def closer_in_memory() -> Flask:
+    """A measuring aid, not the product: ``closer()`` with bench/memory_store.py's store."""
+    return create_app(Config.from_env(verify=True), skill=build_skill(MemoryStore()),
+                      verifier=_verifier())
 
 
 def minimal() -> Flask:
