@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -182,13 +183,6 @@ IN_MEMORY = "Closer Together, no persistence"
 DIAGNOSTICS = ((TMPFS, "closer", closer_stream), (IN_MEMORY, "closer_in_memory", closer_stream))
 
 
-def _database_dir(name: str, tmp: Path) -> Path:
-    shm = Path("/dev/shm")
-    if name == TMPFS and shm.is_dir():
-        return Path(tempfile.mkdtemp(prefix="closer-bench-", dir=shm))
-    return tmp
-
-
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="closer-bench-"))
     root = make_root()
@@ -198,12 +192,14 @@ def main() -> int:
     env = dict(os.environ, BENCH_CHAIN_PEM=str(tmp / "chain.pem"),
                BENCH_ROOT_PEM=str(tmp / "root.pem"), CLOSER_SKILL_IDS=SKILL_ID,
                PYTHONPATH=str(ROOT))
+    shm = Path("/dev/shm")
+    tmpfs = Path(tempfile.mkdtemp(prefix="closer-bench-", dir=shm)) if shm.is_dir() else tmp
     procs, ports, requests = [], {}, {}
     servers = SERVERS + DIAGNOSTICS
     try:
         for i, (name, factory, _) in enumerate(servers):
             ports[name] = _free_port()
-            database = _database_dir(name, tmp) / f"{factory}-{i}.sqlite3"
+            database = (tmpfs if name == TMPFS else tmp) / f"{factory}-{i}.sqlite3"
             procs.append(start_server(factory, ports[name], {**env, "CLOSER_DB": str(database)}))
         for i, (name, factory, stream) in enumerate(servers):
             requests[name] = tmp / f"{factory}-{i}.requests"
@@ -218,6 +214,8 @@ def main() -> int:
     finally:
         for proc in procs:
             stop_server(proc)
+        for scratch in {tmp, tmpfs}:
+            shutil.rmtree(scratch, ignore_errors=True)
     report = render({name: combine(runs) for name, runs in rounds.items()}, skill_costs())
     print(report)
     write_section("webhook", report)
