@@ -158,6 +158,7 @@ def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
     (HELDOUT, 150, 60),  # the cutoff was tuned on this one
     (HELDOUT.with_name("fresh.yaml"), 50, 25),  # written after tuning, never tuned on
     (HELDOUT.with_name("second_look.yaml"), 90, 14),  # its misses then fixed; two remain
+    (HELDOUT.with_name("third_look.yaml"), 80, 20),  # its misses then fixed
 ])
 def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least_in, least_out):
     result = evaluate(grammar, load_cases(path), grammar.cutoff)

@@ -23,7 +23,8 @@ FREE_TEXT_COMMANDS = frozenset({
 
 _LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
             "oh", "all right", "hi", "hello", "and", "now", "sorry", "excuse me", "actually")
-_TRAILING = ("please", "thanks", "thank you", "alexa", "now", "then", "okay")
+_TRAILING = ("please", "thanks", "thank you", "alexa", "now", "then", "okay", "tonight",
+             "right now")
 _POLITE = ("i want you to", "we want you to", "can you please", "could you please",
            "can you", "could you", "would you", "will you", "can we", "could we",
            "i'd like to", "we'd like to", "i want to", "we want to", "i'd like", "we'd like",
