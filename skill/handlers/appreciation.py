@@ -23,7 +23,8 @@ _CARRIERS = re.compile(
     r"^(?:i(?:\s+|(?=')))?(?:(?:really|so|truly)\s+)?"
     r"(?:appreciated|appreciate|loved|love|liked|enjoyed|thank you|thanks|"
     r"(?:am|'m|was)\s+(?:(?:so|really|very|truly)\s+)?(?:grateful|thankful))"
-    r"\s*(?:for|that|when|how|about)?\s+",
+    # "(it) how/when" goes only before a "you" clause: "I loved how patient you were" keeps it.
+    r"\s*(?:for|that|about|(?:it\s+)?(?:when|how)(?=\s+you\b))?\s+",
     re.IGNORECASE,
 )
 _MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i'll": "they'll",
@@ -34,6 +35,8 @@ _MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i
 def mirror(said: str) -> str:
     """Turn the speaker's words toward the listener: 'made me laugh' -> 'made them laugh'."""
     core = _CARRIERS.sub("", said.strip()).rstrip(".!")
+    if core.lower() in {"it", "that", "this"}:  # "I loved it": nothing but the carrier
+        core = said.strip().rstrip(".!")
     core = re.sub(r"^that\s+", "", core, flags=re.IGNORECASE)
     words = core.split()
     out = []

@@ -8,6 +8,7 @@ from ask_sdk_model import Response
 
 from skill import ssml
 from skill.handlers.appreciation import mirror
+from skill.store import Appreciation
 from skill.turn import Turn
 
 WINDOW = timedelta(days=7)
@@ -28,18 +29,35 @@ def read_journal(turn: Turn) -> Response:
     lines = []
     for entry in entries[:MOST]:
         day = entry.said_at.strftime("%A")
-        lines.append(
-            f"On {day}, {ssml.text(entry.giver)} appreciated that {ssml.text(entry.receiver)} "
-            f"{ssml.text(_third_person(mirror(entry.text)))}. {ssml.pause(0.5)}"
-        )
+        lines.append(f"On {day}, {ssml.text(retell(entry))}. {ssml.pause(0.5)}")
     more = len(entries) - MOST
     tail = f" And {more} more this week." if more > 0 else ""
     return turn.say(f"From your journal this week. {' '.join(lines)}{tail} {NEXT}", NEXT)
 
 
-def _third_person(text: str) -> str:
-    """Drop a leading 'you' so 'you made them laugh' reads after the receiver's name."""
-    words = text.split()
-    if words and words[0].lower() == "you":
-        words = words[1:]
-    return " ".join(words) if words else text
+def retell(entry: Appreciation) -> str:
+    """The appreciation told about the two of them: "Sam appreciated that Alex made them
+    tea" when "you" can become the name and stay good English, otherwise "Sam appreciated
+    this about Alex: you always make them laugh"."""
+    words = mirror(entry.text).split()
+    said = " ".join(words)
+    if len(words) > 1 and words[0].lower() == "you" and not _YOU.intersection(
+            w.lower().strip(",.!?") for w in words[1:]):
+        verb = words[1].lower()
+        if verb == "were":
+            return f"{entry.giver} appreciated that {entry.receiver} was {' '.join(words[2:])}"
+        if verb.endswith("ed") or verb in _PAST:
+            return f"{entry.giver} appreciated that {entry.receiver} {' '.join(words[1:])}"
+    return f"{entry.giver} appreciated this about {entry.receiver}: {said}"
+
+
+# After "you", words that read the same after a name ("you made" -> "Alex made"); a present
+# tense verb would not ("you make" -> "Alex makes"), so those keep the "this about" form.
+_PAST = frozenset({
+    "made", "took", "gave", "got", "brought", "came", "did", "had", "left", "let", "kept",
+    "held", "found", "said", "told", "thought", "wrote", "sang", "ran", "drove", "put",
+    "bought", "sent", "spent", "read", "fed", "met", "paid", "sat", "stood", "slept", "woke",
+    "knew", "saw", "heard", "won", "built", "taught", "caught", "could", "would", "didn't",
+    "couldn't", "wouldn't",
+})
+_YOU = frozenset({"you", "your", "yours", "yourself", "you're", "you've", "you'd", "you'll"})
