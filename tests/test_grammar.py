@@ -157,7 +157,7 @@ def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
 @pytest.mark.parametrize(("path", "least_in", "least_out"), [
     (HELDOUT, 150, 60),  # the cutoff was tuned on this one
     (HELDOUT.with_name("fresh.yaml"), 50, 25),  # written after tuning, never tuned on
-    (HELDOUT.with_name("second_look.yaml"), 90, 14),  # its misses then fixed; two remain
+    (HELDOUT.with_name("second_look.yaml"), 90, 14),  # its misses then fixed; one remains
     (HELDOUT.with_name("third_look.yaml"), 80, 20),  # its misses then fixed
 ])
 def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least_in, least_out):
@@ -176,6 +176,24 @@ def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least
 ])
 def test_out_of_domain_is_refused_not_forced_onto_a_command(grammar, text):
     assert grammar.parse(text) is None
+
+
+# A command after a short remark is heard; words that only mention one are not.
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("we're bored give us a question", "QuestionIntent", {}),
+    ("dinner is ready give us a fun question", "QuestionIntent", {"category": "fun"}),
+    ("we had a rough day start a two minute hug", "HugIntent", {"duration": "PT2M"}),
+    ("it's late let's start our appreciation round", "AppreciationRoundIntent", {}),
+    ("we don't want a hug", None, {}),
+    ("please don't give us a question", None, {}),
+    ("what happens if we start a hug", None, {}),
+    ("i hate when you ask us a question", None, {}),
+    ("what's the weather and give us a question", None, {}),
+    ("my friend said to start a hug", None, {}),
+    ("he said we should start a hug", None, {}),
+])
+def test_a_command_after_a_remark(grammar, text, intent, slots):
+    assert said(grammar, text) == (None if intent is None else (intent, slots))
 
 
 def test_free_text_turn_takes_the_whole_answer(grammar):

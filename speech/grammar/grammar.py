@@ -35,6 +35,13 @@ _ASK_VERBS = ("ask", "tell")
 _ASK_JOINERS = ("to", "for", "about", "that", "if", "whether", "and", "we", "us")
 _LAUNCH_JOINERS = ("and", "then", "to", "and then")
 _TAIL_JOINERS = ("with", "using", "from", "on", "in", "via")
+MAX_REMARK, MIN_COMMAND = 6, 3  # words before a command, words of the command
+_NEGATIONS = frozenset({"not", "don't", "dont", "never", "no", "won't", "can't", "cannot",
+                        "didn't", "doesn't", "without", "stop"})
+_REMARK_JOINERS = frozenset({"to", "when", "if", "that", "and", "or", "said", "says", "told",
+                             "like", "about", "how", "why", "because", "you", "we", "i",
+                             "they", "he", "she", "it", "should", "could", "would", "will",
+                             "can", "might", "must", "gonna", "wanna"})
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,10 @@ class Grammar:
             match = self._exact.match(" ".join(candidate))
             if match:
                 return _parse(match)
+        for candidate in _after_a_remark(tokens):
+            match = self._exact.match(" ".join(candidate))
+            if match:
+                return _parse(match)
         if cutoff >= 1.0:
             return None
         core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
@@ -172,6 +183,18 @@ def _readings(tokens: list[str]) -> list[list[str]]:
             if bare != reading and bare not in out:
                 out.append(bare)
     return out
+
+
+def _after_a_remark(tokens: list[str]) -> list[list[str]]:
+    """A command said after a short remark ("we're bored, give us a question"): the endings
+    of at least MIN_COMMAND words after at most MAX_REMARK, longest first, tried for exact
+    matches only. Not after a negation ("we don't want a hug" is no hug) or a joiner."""
+    if _NEGATIONS.intersection(tokens):
+        return []
+    last = min(MAX_REMARK, len(tokens) - MIN_COMMAND)
+    # "remind me to hug", "when you ask us a question", "the weather and a hug": the words
+    # after a joiner belong to the remark, not to a command of their own.
+    return [tokens[k:] for k in range(1, last + 1) if tokens[k - 1] not in _REMARK_JOINERS]
 
 
 def _strip(tokens: list[str], affixes: tuple[str, ...], *, lead: bool,
