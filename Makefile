@@ -50,9 +50,12 @@ lint: setup
 setup: system $(STAMP)
 
 # Debian packages: espeak-ng (pyttsx3's voice), sox (audio checks), PortAudio
-# (microphone), PostgreSQL (its tests start a real server), wrk (make bench's load).
+# (microphone), PostgreSQL (its tests start a real server), wrk (make bench's load), Caddy
+# and nginx (the tests run the shipped proxy configurations), and the voices of the
+# recorded fixtures (a test regenerates them).
 system:
 	@bash deploy/install-system-packages.sh
+	@bash deploy/install-fixture-packages.sh
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

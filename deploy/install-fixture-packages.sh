@@ -2,7 +2,9 @@
 # Installs the Debian packages that tests/fixtures/utterances/generate.py needs to
 # regenerate the recorded utterance fixtures, only those missing: espeak-ng, flite and
 # festival with two voices (kal diphone, slt HTS) speak the clips; sox converts them.
-# Only `make fixtures` needs these: the tests read the committed WAV files.
+# The tests read the committed WAV files, and one of them regenerates every clip with
+# these voices to show the committed ones are what the script makes (`make setup` runs
+# this script too).
 set -euo pipefail
 
 needed=()

@@ -233,14 +233,23 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- reverse proxies
 
 
-@pytest.mark.skipif(not shutil.which("caddy"), reason="caddy not installed")
+def _installed(tool: str) -> str:
+    """The proxy's executable (nginx lives in /usr/sbin, often not on a user's PATH).
+    `make setup` installs both proxies, so a missing one fails rather than skips."""
+    found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        pytest.fail(f"{tool} is not installed: `make setup` installs it "
+                    "(deploy/install-system-packages.sh)")
+    return found
+
+
 def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CLOSER_SITE": f"http://127.0.0.1:{port}",
            "CLOSER_UPSTREAM": backend.removeprefix("http://"), "CLOSER_CADDY_ADMIN": "off",
            "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    proc = subprocess.Popen(["caddy", "run", "--config", str(DEPLOY / "Caddyfile"),
+    proc = subprocess.Popen([_installed("caddy"), "run", "--config", str(DEPLOY / "Caddyfile"),
                              "--adapter", "caddyfile"], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proxy = f"http://127.0.0.1:{port}"
@@ -287,7 +296,6 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed")
 def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
     """The shipped server blocks, with this machine's ports and a self-signed certificate
     in place of certbot's."""
@@ -314,7 +322,7 @@ def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
             include {tmp_path}/site.conf;
         }}
         """))
-    cmd = ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    cmd = [_installed("nginx"), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
     checked = subprocess.run([*cmd, "-t"], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

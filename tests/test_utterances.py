@@ -145,7 +145,8 @@ def test_voices_rates_and_conditions_vary() -> None:
 def test_the_committed_script_regenerates_every_clip_byte_for_byte() -> None:
     tools = ("espeak-ng", "flite", "text2wave", "sox")
     if missing := [t for t in tools if shutil.which(t) is None]:
-        pytest.skip(f"{', '.join(missing)} not installed (make fixtures installs them)")
+        pytest.fail(f"{', '.join(missing)} not installed: `make setup` installs them "
+                    "(deploy/install-fixture-packages.sh)")
     done = subprocess.run([sys.executable, str(FIXTURES / "generate.py"), "--check"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
