@@ -156,6 +156,17 @@ def test_quiet_round_and_check_in_pace_both_partners(webhook) -> None:
     assert total_pause_s(check) == 6 * 20
 
 
+def test_quiet_round_and_check_in_read_well_before_names_are_known(webhook) -> None:
+    couple = webhook.household()
+    quiet = speech_text(couple.say("QuietAppreciationRoundIntent"))
+    check = speech_text(couple.say("CheckInIntent"))
+    assert "Whoever would like to start, turn to your partner" in quiet
+    assert "Now swap" in quiet
+    assert "Whoever would like to start, you're first." in check
+    assert "Now the other one of you, your turn." in check
+    assert "first of you" not in quiet + check
+
+
 def test_forget_us_asks_first_then_deletes_everything(webhook) -> None:
     couple = webhook.household()
     couple.say("SetNamesIntent", firstName="sam", secondName="alex")

@@ -50,10 +50,6 @@ def mirror(said: str) -> str:
     return " ".join(out)
 
 
-def _names(turn: Turn) -> tuple[str, str]:
-    return turn.household.names or ("the first of you", "the other")
-
-
 def start(turn: Turn) -> Response:
     state = turn.household.round_state or {}
     started = state.get("started_at")
@@ -149,14 +145,18 @@ def skip(turn: Turn) -> Response:
 
 def quiet_round(turn: Turn) -> Response:
     """Both turns paced with timed pauses; nothing is heard or recorded."""
-    first, second = _names(turn)
+    names = turn.household.names
+    if names:
+        first, second = (ssml.text(name) for name in names)
+        turns = (f"{first}, turn to {second} and tell them", f"Now {second}, tell {first}")
+    else:
+        turns = ("Whoever would like to start, turn to your partner and tell them",
+                 "Now swap, and tell your partner")
     turn.set_mode(None)
     return turn.say(
         "A quiet appreciation round. I won't listen or record anything. "
-        f"{ssml.text(first)}, turn to {ssml.text(second)} and tell them one thing you "
-        f"appreciated about them today. {ssml.pause(30)}"
-        f"Thank you. Now {ssml.text(second)}, tell {ssml.text(first)} one thing you appreciated "
-        f"about them today. {ssml.pause(30)}"
+        f"{turns[0]} one thing you appreciated about them today. {ssml.pause(30)}"
+        f"Thank you. {turns[1]} one thing you appreciated about them today. {ssml.pause(30)}"
         "Thank you both. Sleep well. Goodnight.",
         end=True,
     )

@@ -16,11 +16,16 @@ _PARTS = [
 
 
 def check_in(turn: Turn) -> Response:
-    first, second = turn.household.names or ("the first of you", "the other")
+    names = turn.household.names
+    if names:
+        first, second = (ssml.text(name) for name in names)
+        turns = (f"{first}, you're first.", f"Now {second}, your turn.")
+    else:
+        turns = ("Whoever would like to start, you're first.",
+                 "Now the other one of you, your turn.")
     lines = ["Let's do rose, thorn, bud. Talk to each other, I'll keep time."]
-    for name in (first, second):
-        lines.append(f"{ssml.text(name)}, you're first." if name == first else
-                     f"Now {ssml.text(name)}, your turn.")
+    for opening in turns:
+        lines.append(opening)
         for part, meaning in _PARTS:
             lines.append(f"Your {part}: {meaning}. {ssml.pause(PAUSE_S)}")
     lines.append("Thank you both for checking in. If a thorn feels heavy, be gentle with each "
