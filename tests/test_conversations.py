@@ -105,7 +105,7 @@ def test_full_appreciation_round_mirrors_saves_and_closes(webhook) -> None:
     assert "Alex, Sam appreciated this about you: you made them laugh at breakfast" in second
     assert "Alex, what's one thing you appreciated about Sam" in second
     close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")
-    assert "Goodnight" in speech_text(close)
+    assert "Two thank-yous, said out loud" in speech_text(close)
     assert close["response"]["shouldEndSession"] is True
     journal = speech_text(couple.say("JournalIntent"))
     # Newest first.
@@ -117,8 +117,10 @@ def test_skip_passes_a_turn_in_the_round_without_saving_it(webhook) -> None:
     _round_until_first_turn(couple)
     passed = speech_text(couple.say("AMAZON.NextIntent"))
     assert "skip that one" in passed and "Alex, what's one thing you appreciated" in passed
-    close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")
-    assert "Goodnight" in speech_text(close)
+    close = speech_text(couple.say("ShareAppreciationIntent",
+                                   appreciation="you listened to my long story"))
+    assert "Goodnight" in close
+    assert "A thank-you, said out loud" in close and "Two thank-yous" not in close
     journal = speech_text(couple.say("JournalIntent"))
     assert "Alex appreciated" in journal and "Sam appreciated" not in journal
 

@@ -213,6 +213,22 @@ def test_free_text_turn_still_hears_commands(grammar, text, intent):
     assert said(grammar, text, FREE) == (intent, {})
 
 
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("give us a question about our dreams", "QuestionIntent", {"category": "dreams"}),
+    ("start a twenty second hug", "HugIntent", {"duration": "PT20S"}),
+    ("read our journal", "JournalIntent", {}),
+    ("forget us", "ForgetUsIntent", {}),
+])
+def test_free_text_turn_switches_on_a_whole_request(grammar, text, intent, slots):
+    assert said(grammar, text, FREE) == (intent, slots)
+
+
+@pytest.mark.parametrize("text", ["a hug", "our walk", "you read our journal to me",
+                                  "you gave us a question to talk about", "thank you for the hug"])
+def test_free_text_turn_keeps_an_appreciation_that_mentions_a_ritual(grammar, text):
+    assert said(grammar, text, FREE) == ("ShareAppreciationIntent", {"appreciation": text})
+
+
 def test_outside_the_round_an_appreciation_keeps_alexas_slot(grammar):
     assert said(grammar, "i appreciated that you made dinner") == (
         "ShareAppreciationIntent", {"appreciation": "you made dinner"})

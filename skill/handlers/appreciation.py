@@ -117,8 +117,10 @@ def share(turn: Turn) -> Response:
         return advance(turn, preface=f"Thank you. {echo}")
     turn.remember(round_state=None)
     turn.set_mode(None)
+    said_aloud = ("A thank-you, said out loud." if (household.round_state or {}).get("skipped")
+                  else "Two thank-yous, said out loud.")
     return turn.say(
-        f"{echo} Two thank-yous, said out loud. That's a beautiful way to end a day. "
+        f"{echo} {said_aloud} That's a beautiful way to end a day. "
         f"Sleep well, {ssml.text(giver)} and {ssml.text(receiver)}. Goodnight.",
         end=True,
     )
@@ -131,7 +133,8 @@ def skip(turn: Turn) -> Response:
         return advance(turn)
     step = (household.round_state or {}).get("step", "first")
     if step == "first":
-        turn.remember(round_state={**(household.round_state or {}), "step": "second"})
+        turn.remember(round_state={**(household.round_state or {}), "step": "second",
+                                   "skipped": True})
         return advance(turn, preface="Okay, we'll skip that one.")
     turn.remember(round_state=None)
     turn.set_mode(None)

@@ -19,6 +19,7 @@ FALLBACK = "AMAZON.FallbackIntent"
 FREE_TEXT_COMMANDS = frozenset({
     "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.RepeatIntent",
     "AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NextIntent",  # "skip"
+    "ForgetUsIntent",  # privacy first: "forget us" is never saved as an appreciation
 })
 
 _LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
@@ -149,10 +150,24 @@ class Grammar:
             match = self._exact.match(" ".join(candidate), FREE_TEXT_COMMANDS)
             if match:
                 return _parse(match)
+        # A whole request of its own ("give us a question about our dreams") switches, as
+        # Alexa's dialog would; short ones ("a hug") may be what someone appreciated.
+        if len(tokens) >= MIN_COMMAND:
+            others = self._switch_intents(intent)
+            for candidate in _readings(tokens):
+                match = self._exact.match(" ".join(candidate), others)
+                if match and not match.wildcard:
+                    return _parse(match)
         said = " ".join(text.split()).strip(" ,.!?;:")
         if said.lower().startswith("alexa"):
             said = said[5:].lstrip(" ,")
         return Parse(intent, {slot: SlotValue(said, said)}) if said else None
+
+    @cache  # noqa: B019 - one Grammar per process, a handful of free-text intents
+    def _switch_intents(self, free_intent: str) -> frozenset[str]:
+        """Intents a free-text turn may switch to: any but the one answering and yes/no."""
+        return frozenset(self.language.intents) - {free_intent, "AMAZON.YesIntent",
+                                                   "AMAZON.NoIntent"}
 
     def _invoked(self, tokens: list[str]) -> list[str] | None:
         """What was said to the skill by name: [] for just opening it, the rest for a
