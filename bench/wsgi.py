@@ -1,7 +1,8 @@
 """WSGI factories for gunicorn: ``bench.wsgi:closer()`` and ``bench.wsgi:minimal()``.
 
 ``closer()`` is the product: our webhook (``create_app``) and skill, persistence on.
-``closer_in_memory()`` measures the same without persistence (see bench/run.py).
+``closer_in_memory()`` measures the same without persistence, and the ``_unlogged``
+variants without the per-request log line and metrics (see bench/run.py).
 ``minimal()`` is the baseline: a one-intent ask-sdk skill served the way ask-sdk serves
 skills in Flask (flask-ask-sdk's SkillAdapter over ask-sdk-webservice-support's
 WebserviceSkillHandler: the SDK's DefaultSerializer reads the body string, the skill is
@@ -16,6 +17,7 @@ Verification is on; only the certificate download is replaced by a file read.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -47,6 +49,24 @@ def closer_in_memory() -> Flask:
     """A measuring aid, not the product: ``closer()`` with bench/memory_store.py's store."""
     return create_app(Config.from_env(verify=True), skill=build_skill(MemoryStore()),
                       verifier=_verifier())
+
+
+def closer_unlogged() -> Flask:
+    """A measuring aid, not the product: ``closer()`` without its per-request log line and
+    without the Prometheus accounting (the request hooks skill/metrics.py adds)."""
+    return _unlogged(closer())
+
+
+def closer_in_memory_unlogged() -> Flask:
+    """A measuring aid: no persistence, no per-request log line, no metrics."""
+    return _unlogged(closer_in_memory())
+
+
+def _unlogged(app: Flask) -> Flask:
+    logging.getLogger("closer").setLevel(logging.WARNING)  # this worker's request lines
+    app.before_request_funcs.clear()
+    app.after_request_funcs.clear()
+    return app
 
 
 def minimal() -> Flask:
