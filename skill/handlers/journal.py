@@ -44,7 +44,7 @@ def retell(entry: Appreciation) -> str:
     if len(words) > 1 and words[0].lower() == "you" and not _YOU.intersection(
             w.lower().strip(",.!?") for w in words[1:]):
         verb = words[1].lower()
-        if verb == "were":
+        if verb == "were" and len(words) > 2:
             return f"{entry.giver} appreciated that {entry.receiver} was {' '.join(words[2:])}"
         if verb.endswith("ed") or verb in _PAST:
             return f"{entry.giver} appreciated that {entry.receiver} {' '.join(words[1:])}"
