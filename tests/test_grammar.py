@@ -214,7 +214,7 @@ def test_free_text_turn_still_hears_commands(grammar, text, intent):
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [
-    ("give us a question about our dreams", "QuestionIntent", {"category": "dreams"}),
+    ("a question about our dreams", "QuestionIntent", {"category": "dreams"}),
     ("start a twenty second hug", "HugIntent", {"duration": "PT20S"}),
     ("read our journal", "JournalIntent", {}),
     ("forget us", "ForgetUsIntent", {}),
