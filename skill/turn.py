@@ -48,6 +48,12 @@ class Turn:
             self._household = self.store.load(self.household_id)
         return self._household
 
+    @property
+    def spoken_names(self) -> tuple[str, str] | None:
+        """The two first names, escaped for SSML; None until the couple has said them."""
+        names = self.household.names
+        return None if names is None else (ssml.text(names[0]), ssml.text(names[1]))
+
     def remember(self, **changes: object) -> Household:
         self._household = self.store.update(self.household_id, **changes)
         return self._household

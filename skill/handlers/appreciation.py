@@ -148,9 +148,8 @@ def skip(turn: Turn) -> Response:
 
 def quiet_round(turn: Turn) -> Response:
     """Both turns paced with timed pauses; nothing is heard or recorded."""
-    names = turn.household.names
-    if names:
-        first, second = (ssml.text(name) for name in names)
+    if names := turn.spoken_names:
+        first, second = names
         turns = (f"{first}, turn to {second} and tell them", f"Now {second}, tell {first}")
     else:
         turns = ("Whoever would like to start, turn to your partner and tell them",

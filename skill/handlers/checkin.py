@@ -16,10 +16,8 @@ _PARTS = [
 
 
 def check_in(turn: Turn) -> Response:
-    names = turn.household.names
-    if names:
-        first, second = (ssml.text(name) for name in names)
-        turns = (f"{first}, you're first.", f"Now {second}, your turn.")
+    if names := turn.spoken_names:
+        turns = (f"{names[0]}, you're first.", f"Now {names[1]}, your turn.")
     else:
         turns = ("Whoever would like to start, you're first.",
                  "Now the other one of you, your turn.")
