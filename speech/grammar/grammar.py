@@ -72,6 +72,9 @@ class Grammar:
         self._exact = ExactMatcher(language)
         self._invocation = language.invocation.split()
         self._free_text = {f"{i}.{s}": (i, s) for i, s in language.free_text_slots()}
+        # What a free-text turn may switch to: any intent but those answering and yes/no.
+        self._switchable = frozenset(language.intents) - {
+            i for i, _ in self._free_text.values()} - {"AMAZON.YesIntent", "AMAZON.NoIntent"}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Grammar:
@@ -128,16 +131,10 @@ class Grammar:
         return self._understand(tokens, cutoff)
 
     def _understand(self, tokens: list[str], cutoff: float) -> Parse | None:
-        for candidate in _readings(tokens):
-            match = self._exact.match(" ".join(candidate))
-            if match:
-                return _parse(match)
-        for candidate in _after_a_remark(tokens):
-            match = self._exact.match(" ".join(candidate))
-            if match:
-                return _parse(match)
-        if cutoff >= 1.0:
-            return None
+        exact = self._first_exact(_readings(tokens)) or self._first_exact(
+            _after_a_remark(tokens))
+        if exact or cutoff >= 1.0:
+            return exact
         core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
         fixed = self.corrector.correct(core, cutoff)
         if fixed is None:
@@ -146,28 +143,26 @@ class Grammar:
         return _parse(match, fixed.score) if match else None
 
     def _free(self, text: str, tokens: list[str], intent: str, slot: str) -> Parse | None:
-        for candidate in _readings(tokens):
-            match = self._exact.match(" ".join(candidate), FREE_TEXT_COMMANDS)
-            if match:
-                return _parse(match)
-        # A whole request of its own ("give us a question about our dreams") switches, as
-        # Alexa's dialog would; short ones ("a hug") may be what someone appreciated.
-        if len(tokens) >= MIN_COMMAND:
-            others = self._switch_intents(intent)
-            for candidate in _readings(tokens):
-                match = self._exact.match(" ".join(candidate), others)
-                if match and not match.wildcard:
-                    return _parse(match)
+        command = self._first_exact(_readings(tokens), FREE_TEXT_COMMANDS)
+        # A whole request of its own ("a question about our dreams") switches, as Alexa's
+        # dialog would; short ones ("a hug") may be what someone appreciated.
+        if command is None and len(tokens) >= MIN_COMMAND:
+            command = self._first_exact(_readings(tokens), self._switchable)
+        if command is not None:
+            return command
         said = " ".join(text.split()).strip(" ,.!?;:")
         if said.lower().startswith("alexa"):
             said = said[5:].lstrip(" ,")
         return Parse(intent, {slot: SlotValue(said, said)}) if said else None
 
-    @cache  # noqa: B019 - one Grammar per process, a handful of free-text intents
-    def _switch_intents(self, free_intent: str) -> frozenset[str]:
-        """Intents a free-text turn may switch to: any but the one answering and yes/no."""
-        return frozenset(self.language.intents) - {free_intent, "AMAZON.YesIntent",
-                                                   "AMAZON.NoIntent"}
+    def _first_exact(self, candidates: list[list[str]],
+                     intents: frozenset[str] | None = None) -> Parse | None:
+        """The first candidate wording that matches a sample exactly."""
+        for candidate in candidates:
+            match = self._exact.match(" ".join(candidate), intents)
+            if match:
+                return _parse(match)
+        return None
 
     def _invoked(self, tokens: list[str]) -> list[str] | None:
         """What was said to the skill by name: [] for just opening it, the rest for a
