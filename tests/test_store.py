@@ -140,6 +140,31 @@ def test_deal_card_never_repeats_until_pool_exhausted(store: Store) -> None:
     assert not any(r for _, r in rest)
 
 
+def test_deal_card_large_pool_never_repeats_until_exhausted(store: Store) -> None:
+    """A pool larger than the cards SQLite looks up first (PICK_SAMPLE): every card once,
+    also in the last rounds where most of the pool has been heard."""
+    pool = [f"c{i}" for i in range(60)]
+    rng = random.Random(3)
+    dealt = [store.deal_card("h1", pool, rng) for _ in range(60)]
+    assert sorted(card for card, _ in dealt) == sorted(pool)
+    assert not any(reshuffled for _, reshuffled in dealt)
+    assert store.deal_card("h1", pool, rng)[1]
+
+
+def test_deal_card_picks_evenly_among_unheard_cards(store: Store) -> None:
+    """Households that heard 30 of 40 cards get each of the other 10 about equally often."""
+    pool = [f"c{i:02d}" for i in range(40)]
+    rng = random.Random(11)
+    counts = dict.fromkeys(pool[30:], 0)
+    for house in range(200):
+        for _ in range(30):
+            store.deal_card(f"h{house}", pool[:30], rng)
+        card, reshuffled = store.deal_card(f"h{house}", pool, rng)
+        assert not reshuffled and card in counts
+        counts[card] += 1
+    assert min(counts.values()) >= 6 and max(counts.values()) <= 40, counts  # about 20 each
+
+
 @pytest.mark.parametrize("seed", range(15))
 def test_reshuffle_does_not_deal_last_card_first(store: Store, seed: int) -> None:
     pool = ["a", "b", "c"]

@@ -8,6 +8,7 @@ its own connection) serialize and never lose an update. The schema is versioned 
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import logging
@@ -48,6 +49,8 @@ WAL_EMERGENCY_PAGES = 4_000
 # it can take all the space freed after the disk filled up, before a checkpoint copies it
 # into the database, which then cannot grow: writes keep failing although space was freed.
 WAL_LIMIT_BYTES = 256 * 4096
+# Cards of the pool ``deal_card`` looks up before it reads every card a household heard.
+PICK_SAMPLE = 16
 log = logging.getLogger("closer.store")
 
 # Ordered schema migrations; migration i (0-based) brings the schema to user_version i + 1.
@@ -127,7 +130,7 @@ def _ts(value: datetime) -> str:
     """ISO-8601 UTC text of fixed width, so text order is time order (naive means UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse_ts(text: str) -> datetime:
@@ -135,7 +138,7 @@ def _parse_ts(text: str) -> datetime:
 
 
 def _now() -> str:
-    return _ts(datetime.now(UTC))
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _household(row: sqlite3.Row | None, household_id: str) -> Household:
@@ -306,6 +309,24 @@ class SQLiteStore(Store):
         finally:
             self._end_turn(fd)
 
+    def _write_one(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        """One statement as its own transaction (SQLite's autocommit), in the writers' turn.
+
+        For writes that are a single statement, this saves the BEGIN and COMMIT round trips
+        of ``_write``. Its read snapshot starts inside the turn, after every other writer
+        has committed, so the implicit write lock is never refused for a stale snapshot.
+        Every row is fetched: the statement commits when it has run to the end.
+        """
+        fd = self._turn_fd()
+        self._take_turn(fd)
+        try:
+            rows = self._conn().execute(sql, params).fetchall()
+            self._wrote.set()
+            self._ensure_checkpointer()
+            return rows
+        finally:
+            self._end_turn(fd)
+
     def _guard(self, fn: Callable[[], T], what: str) -> T:
         """Run ``fn``, turning SQLite's operational failures into StoreUnavailable."""
         try:
@@ -342,8 +363,7 @@ class SQLiteStore(Store):
         )
 
     @staticmethod
-    def _ensure_household(conn: sqlite3.Connection, household_id: str) -> None:
-        now = _now()
+    def _ensure_household(conn: sqlite3.Connection, household_id: str, now: str) -> None:
         conn.execute(
             "INSERT OR IGNORE INTO households (household_id, created_at, updated_at) "
             "VALUES (?, ?, ?)",
@@ -382,23 +402,26 @@ class SQLiteStore(Store):
         now = _now()
 
         def run() -> Household:
-            with self._write() as conn:
-                row = conn.execute(upsert, (household_id, *values.values(), now, now)).fetchone()
-                return _household(row, household_id)
+            rows = self._write_one(upsert, (household_id, *values.values(), now, now))
+            return _household(rows[0], household_id)
 
         return self._guard(run, "cannot save household")
 
     def record_visit(self, household_id: str) -> Household:
+        now = _now()
+
         def run() -> Household:
-            with self._write() as conn:
-                before = _household(self._select(conn, household_id), household_id)
-                self._ensure_household(conn, household_id)
-                conn.execute(
-                    "UPDATE households SET visits = visits + 1, updated_at = ? "
-                    "WHERE household_id = ?",
-                    (_now(), household_id),
-                )
-                return before
+            # The visit changes nothing else, so the state before it is the one returned
+            # with one visit less (a new household's row comes back with visits = 1).
+            rows = self._write_one(
+                "INSERT INTO households (household_id, visits, created_at, updated_at) "
+                "VALUES (?, 1, ?, ?) ON CONFLICT (household_id) DO UPDATE SET "
+                "visits = visits + 1, updated_at = excluded.updated_at "
+                f"RETURNING {_HOUSEHOLD_COLUMNS}",
+                (household_id, now, now),
+            )
+            after = _household(rows[0], household_id)
+            return dataclasses.replace(after, visits=after.visits - 1)
 
         return self._guard(run, "cannot record visit")
 
@@ -407,38 +430,64 @@ class SQLiteStore(Store):
         *, category: str | None = None,
     ) -> tuple[str, bool]:
         cards = unique_pool(pool)
-        in_pool = set(cards)
 
         def run() -> tuple[str, bool]:
+            now = _now()
             with self._write() as conn:
-                self._ensure_household(conn, household_id)
-                # Newest first. A fresh insert always gets the highest rowid, so rowid orders
-                # exactly even when two deals share a timestamp or the clock steps back.
-                seen_rows = conn.execute(
-                    "SELECT card_id FROM seen_cards WHERE household_id = ? ORDER BY rowid DESC",
-                    (household_id,),
-                ).fetchall()
-                seen = [row[0] for row in seen_rows if row[0] in in_pool]
-                card, reshuffled = pick_card(cards, seen, rng)
-                if reshuffled:
-                    conn.executemany(
-                        "DELETE FROM seen_cards WHERE household_id = ? AND card_id = ?",
-                        [(household_id, seen_card) for seen_card in seen],
-                    )
+                card, reshuffled = self._pick(conn, household_id, cards, rng)
                 conn.execute(
                     "INSERT OR REPLACE INTO seen_cards (household_id, card_id, seen_at) "
                     "VALUES (?, ?, ?)",
-                    (household_id, card, _now()),
+                    (household_id, card, now),
                 )
-                if category is not None:
+                if category is None:
+                    self._ensure_household(conn, household_id, now)
+                else:  # the household's row, made if new, with its last card
                     conn.execute(
-                        "UPDATE households SET last_category = ?, last_card_id = ?, "
-                        "updated_at = ? WHERE household_id = ?",
-                        (category, card, _now(), household_id),
+                        "INSERT INTO households (household_id, last_category, last_card_id, "
+                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (household_id) DO UPDATE SET "
+                        "last_category = excluded.last_category, "
+                        "last_card_id = excluded.last_card_id, updated_at = excluded.updated_at",
+                        (household_id, category, card, now, now),
                     )
                 return card, reshuffled
 
         return self._guard(run, "cannot deal card")
+
+    @staticmethod
+    def _pick(conn: sqlite3.Connection, household_id: str, cards: list[str],
+              rng: random.Random | None) -> tuple[str, bool]:
+        """``pick_card``'s rule without reading every card the household has heard.
+
+        A few cards of the pool in random order are looked up first; the first unheard one
+        is dealt. Taken in a random order, every unheard card is equally likely to come
+        first, so this deals as ``pick_card`` does. Only when all of them were heard (most
+        of the pool is) is the whole list read, newest first, for ``pick_card`` itself.
+        A long-time household has heard hundreds of cards: reading them all took most of
+        a deal's time.
+        """
+        candidates = (rng or random).sample(cards, min(PICK_SAMPLE, len(cards)))
+        marks = ", ".join("?" * len(candidates))
+        heard = {row[0] for row in conn.execute(
+            f"SELECT card_id FROM seen_cards WHERE household_id = ? AND card_id IN ({marks})",
+            (household_id, *candidates))}
+        for card in candidates:
+            if card not in heard:
+                return card, False
+        in_pool = set(cards)
+        # Newest first. A fresh insert always gets the highest rowid, so rowid orders
+        # exactly even when two deals share a timestamp or the clock steps back.
+        seen = [row[0] for row in conn.execute(
+            "SELECT card_id FROM seen_cards WHERE household_id = ? ORDER BY rowid DESC",
+            (household_id,)) if row[0] in in_pool]
+        card, reshuffled = pick_card(cards, seen, rng)
+        if reshuffled:
+            conn.executemany(
+                "DELETE FROM seen_cards WHERE household_id = ? AND card_id = ?",
+                [(household_id, seen_card) for seen_card in seen],
+            )
+        return card, reshuffled
 
     def record_hug(self, household_id: str, seconds: int, at: datetime) -> int:
         at_text = _ts(at)
@@ -446,7 +495,7 @@ class SQLiteStore(Store):
 
         def run() -> int:
             with self._write() as conn:
-                self._ensure_household(conn, household_id)
+                self._ensure_household(conn, household_id, _now())
                 conn.execute(
                     "INSERT INTO hugs (household_id, seconds, at) VALUES (?, ?, ?)",
                     (household_id, int(seconds), at_text),
@@ -470,17 +519,16 @@ class SQLiteStore(Store):
         )
 
         def run() -> bool:
-            with self._write() as conn:
-                row = self._select(conn, household_id)
-                if row is None or not row["journal_opt_in"]:
-                    return False  # no journal: never opted in, opted out, or just forgotten
-                conn.execute(
-                    "INSERT INTO appreciations "
-                    "(household_id, giver, receiver, text, said_at, extra) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    params,
-                )
-                return True
+            # Inserted only if the journal is on when it commits; no row: never opted in,
+            # opted out, or just forgotten.
+            saved = self._write_one(
+                "INSERT INTO appreciations "
+                "(household_id, giver, receiver, text, said_at, extra) "
+                "SELECT ?, ?, ?, ?, ?, ? FROM households "
+                "WHERE household_id = ? AND journal_opt_in = 1 RETURNING id",
+                (*params, household_id),
+            )
+            return bool(saved)
 
         return self._guard(run, "cannot save appreciation")
 
