@@ -20,6 +20,7 @@ the reverse proxy) may scrape.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import logging
@@ -82,7 +83,7 @@ class _SkillErrorWatch(logging.Handler):
             _local.error = True
 
 
-_watch = _SkillErrorWatch()
+_watch = _SkillErrorWatch(level=logging.ERROR)  # the logger skips it for lesser records
 
 
 def request_type_label(envelope: dict) -> str:
@@ -111,6 +112,12 @@ def _outcome(status: int) -> str:
     return "ok"
 
 
+@functools.cache  # label values come from fixed sets, so this stays small
+def _series(request_type: str, outcome: str) -> tuple[Counter, Histogram]:
+    """The request counter and latency histogram of one label set, looked up once."""
+    return REQUESTS.labels(request_type, outcome), LATENCY.labels(request_type)
+
+
 def instrument(app: Flask, path: str = "/alexa") -> None:
     """Count and time every request to ``path``; serve ``GET /metrics``."""
     token = os.environ.get("CLOSER_METRICS_TOKEN") or None
@@ -129,8 +136,9 @@ def instrument(app: Flask, path: str = "/alexa") -> None:
         started = g.get("closer_started")
         if started is not None:
             kind = g.get("closer_request_type", "unknown")
-            REQUESTS.labels(kind, _outcome(response.status_code)).inc()
-            LATENCY.labels(kind).observe(time.perf_counter() - started)
+            count, latency = _series(kind, _outcome(response.status_code))
+            count.inc()
+            latency.observe(time.perf_counter() - started)
             _local.active = False
         return response
 
