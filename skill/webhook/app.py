@@ -21,6 +21,8 @@ from skill.store import open_store
 from skill.webhook.verify import RequestVerifier, VerificationError, check_application_id
 
 log = logging.getLogger("closer.webhook")
+# The answer as compact JSON, keys in the skill's order (Flask's jsonify sorts them).
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def create_app(
@@ -68,7 +70,7 @@ def create_app(
             log.warning("rejected", extra={"reason": "undeserializable request",
                                            "error": type(error).__name__})
             return jsonify(error="bad request"), 400
-        return jsonify(answer)
+        return Response(_compact_json(answer), mimetype="application/json")
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[Response, int]:
