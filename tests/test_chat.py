@@ -58,6 +58,26 @@ def test_appreciation_round_and_the_journal_after_a_restart(tmp_path: Path) -> N
     assert "Sam appreciated that Alex made them laugh at dinner" in journal
 
 
+@pytest.mark.parametrize(("answer", "kept"), [
+    ("yes keep them", True), ("we'd like that", True), ("sure", True),
+    ("don't keep them", False), ("we'd rather not", False), ("no thank you", False),
+])
+def test_the_journal_offer_answered_in_a_few_words(tmp_path: Path, answer: str, kept: bool
+                                                   ) -> None:
+    replies = said(chat(tmp_path / "db", "start our appreciation round", "we're sam and alex",
+                        answer, "you fixed the bike", "you let me sleep in", "read our journal"))
+    assert replies[2].endswith("Sam, what's one thing you appreciated about Alex today?")
+    assert ("Alex appreciated that Sam let them sleep in" in replies[-1]) is kept
+    assert replies[-1].startswith("Your journal is off") is not kept
+
+
+def test_first_launch_after_a_one_shot_request_is_a_welcome_back(tmp_path: Path) -> None:
+    card, welcome = said(chat(tmp_path / "db", "ask closer together for a fun question",
+                              "open closer together"))
+    assert card.startswith("Here's a fun one.")
+    assert welcome.startswith("Welcome back.")
+
+
 def test_forget_us(tmp_path: Path) -> None:
     replies = said(chat(tmp_path / "db", *ROUND, "forget us", "yes", "read our journal"))
     assert "Should I forget you? Yes or no." in replies[-3]

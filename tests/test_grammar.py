@@ -159,6 +159,7 @@ def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
     (HELDOUT.with_name("fresh.yaml"), 50, 25),  # written after tuning, never tuned on
     (HELDOUT.with_name("second_look.yaml"), 90, 14),  # its misses then fixed; one remains
     (HELDOUT.with_name("third_look.yaml"), 80, 20),  # its misses then fixed
+    (HELDOUT.with_name("fourth_look.yaml"), 60, 20),  # its misses then fixed
 ])
 def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least_in, least_out):
     result = evaluate(grammar, load_cases(path), grammar.cutoff)
@@ -173,6 +174,9 @@ def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least
     "what's the weather tomorrow", "play some jazz", "add milk to the shopping list",
     "next song", "repeat the last song", "stop the music", "give me the news",
     "previously on grey's anatomy", "i can't believe you did that", "",
+    # Reactions to a card, not requests for another one.
+    "what a question", "such a fun question", "i have a question for you",
+    "that was a good question",
 ])
 def test_out_of_domain_is_refused_not_forced_onto_a_command(grammar, text):
     assert grammar.parse(text) is None

@@ -135,6 +135,8 @@ class Grammar:
             _after_a_remark(tokens))
         if exact or cutoff >= 1.0:
             return exact
+        if _exclamation(tokens):
+            return None
         core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
         fixed = self.corrector.correct(core, cutoff)
         if fixed is None:
@@ -183,6 +185,17 @@ class Grammar:
         return None
 
 
+# How a reaction or a remark about a question starts ("what a question", "i have a question
+# for you"): near a sample in words, never a request to the skill unless said exactly.
+_EXCLAMATIONS = (("what", "a"), ("what", "an"), ("such", "a"), ("i", "have", "a"),
+                 ("i've", "got", "a"), ("that's", "a"), ("that", "was", "a"), ("that", "is", "a"))
+
+
+def _exclamation(tokens: list[str]) -> int:
+    """How many words of an exclamation's opening the text starts with (0: none)."""
+    return next((len(o) for o in _EXCLAMATIONS if tuple(tokens[:len(o)]) == o), 0)
+
+
 def _readings(tokens: list[str]) -> list[list[str]]:
     """The text as said, then without fillers and courtesies around it ("um, could you
     ... please"): "okay" alone is a yes, "okay stop" is a stop."""
@@ -202,9 +215,11 @@ def _after_a_remark(tokens: list[str]) -> list[list[str]]:
     if _NEGATIONS.intersection(tokens):
         return []
     last = min(MAX_REMARK, len(tokens) - MIN_COMMAND)
+    # "such a fun question" is a reaction: an exclamation's own words are never the command.
+    first = 1 + _exclamation(tokens)
     # "remind me to hug", "when you ask us a question", "the weather and a hug": the words
     # after a joiner belong to the remark, not to a command of their own.
-    return [tokens[k:] for k in range(1, last + 1) if tokens[k - 1] not in _REMARK_JOINERS]
+    return [tokens[k:] for k in range(first, last + 1) if tokens[k - 1] not in _REMARK_JOINERS]
 
 
 def _strip(tokens: list[str], affixes: tuple[str, ...], *, lead: bool,
