@@ -112,6 +112,14 @@ def test_update_rejects_unknown_fields(store: Store) -> None:
     assert store.load("h1").visits == 0
 
 
+def test_a_household_known_from_a_one_shot_request_is_not_new(store: Store) -> None:
+    """"ask closer together for a question" keeps the card without a visit: the first launch
+    after it says welcome back, not the first-time introduction."""
+    store.deal_card("h1", ["c1", "c2"], category="fun")
+    assert not store.record_visit("h1").is_new
+    assert store.record_visit("h2").is_new
+
+
 def test_record_visit_returns_previous_state(store: Store) -> None:
     first = store.record_visit("h1")
     assert first.is_new and first.visits == 0

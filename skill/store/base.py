@@ -66,7 +66,9 @@ class Household:
 
     @property
     def is_new(self) -> bool:
-        return self.visits == 0
+        """Never opened the skill and nothing kept from a one-shot request either ("ask
+        closer together for a question" remembers the card but is not a visit)."""
+        return self.visits == 0 and self == Household(self.household_id)
 
     @property
     def names(self) -> tuple[str, str] | None:
