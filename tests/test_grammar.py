@@ -95,6 +95,8 @@ def test_invocation_courtesies_and_typing(grammar, text, intent, slots):
     ("a hundred twenty seconds", "PT2M"), ("three hundred seconds", "PT5M"),
     ("ten minutes", "PT10M"), ("a minute thirty seconds", "PT1M30S"),
     ("two minutes and fifteen seconds", "PT2M15S"), ("an hour", "PT1H"),
+    # Outside 5-120 s: parsed, so the skill says what it can do instead of "didn't catch".
+    ("zero seconds", "PT0S"), ("three hours", "PT3H"), ("0 seconds", "PT0S"),
 ])
 def test_spoken_durations_become_iso_8601(grammar, spoken, iso):
     assert said(grammar, f"hug for {spoken}") == ("HugIntent", {"duration": iso})

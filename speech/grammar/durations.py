@@ -2,7 +2,7 @@
 PT1M30S), and the same forms as JSGF rules for PocketSphinx.
 
 Covers 1-300 seconds, 1-10 minutes, halves ("one and a half minutes", "half a minute"),
-minutes with seconds ("a minute thirty seconds") and a few hour forms, so an ask outside
+minutes with seconds ("a minute thirty seconds"), 1-10 hours and zero, so an ask outside
 the skill's 5-120 s still parses and the skill can answer with its spoken correction.
 Singular units come too, for the adjective form: "a twenty second hug", "a two minute hug".
 """
@@ -50,8 +50,12 @@ def spoken_durations() -> dict[str, str]:
         "a couple minutes": iso(120), "two whole minutes": iso(120),
         "half a minute": iso(30), "a half minute": iso(30), "half minute": iso(30),
         "an hour": iso(3600), "one hour": iso(3600), "half an hour": iso(1800),
-        "a half hour": iso(1800),
+        "a half hour": iso(1800), "a couple of hours": iso(7200),
+        "zero seconds": iso(0), "zero second": iso(0), "zero minutes": iso(0),
     })
+    for n in range(2, MAX_MINUTES + 1):
+        for unit in ("hours", "hour"):  # "a two hour hug"
+            table[f"{words(n)} {unit}"] = iso(3600 * n)
     return table
 
 
@@ -82,7 +86,9 @@ def phrases() -> list[str]:
             "a hundred seconds", "a minute thirty seconds", "a minute and thirty seconds",
             "two minutes and fifteen seconds", "one minute forty five seconds",
             "a minute and a half", "half a minute", "a half minute", "half minute", "a minute",
-            "an hour", "one hour", "half an hour", "a half hour", "one and a half minute"]
+            "an hour", "one hour", "half an hour", "a half hour", "one and a half minute",
+            "zero seconds", "zero minutes"]
+    out += [f"{words(n)} {unit}" for n in range(2, MAX_MINUTES + 1) for unit in ("hours", "hour")]
     return out
 
 
@@ -102,5 +108,6 @@ JSGF_RULES = """\
     | <digit> and a half <minute_unit>
     | (a minute | one minute | (two | three | four) minutes) [and] <below_sixty> seconds
     | a minute | a minute and a half | [a] half minute | half a minute
-    | an hour | one hour | half an hour | a half hour;
+    | an hour | one hour | half an hour | a half hour | <to_ten> (hours | hour)
+    | zero (<second_unit> | minutes);
 """
