@@ -1,7 +1,8 @@
 """SQLite household store: the embedded default (one file, WAL mode, one connection per thread).
 
-Every write runs in one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's write lock
-up front, so concurrent requests for the same household (threads or processes, each with
+Every write is one transaction taken in the writers' turn (``_write``: ``BEGIN IMMEDIATE``
+for several statements; ``_write_one``: a single statement, which SQLite commits by
+itself), so concurrent requests for the same household (threads or processes, each with
 its own connection) serialize and never lose an update. The schema is versioned with
 ``PRAGMA user_version``; ``MIGRATIONS`` are applied in order, in one transaction, at open.
 """
