@@ -71,6 +71,15 @@ def test_the_journal_offer_answered_in_a_few_words(tmp_path: Path, answer: str, 
     assert replies[-1].startswith("Your journal is off") is not kept
 
 
+def test_a_hesitation_is_waited_for_not_mirrored(tmp_path: Path) -> None:
+    replies = said(chat(tmp_path / "db", "start our appreciation round", "we're sam and alex",
+                        "no", "um", "hmm, well", "you fixed the bike"))
+    assert replies[3] == replies[4] == (
+        "Take your time. Sam, what's one thing you appreciated about Alex today?")
+    assert replies[5].startswith("Thank you. Alex, Sam appreciated this about you: you fixed "
+                                 "the bike.")
+
+
 def test_first_launch_after_a_one_shot_request_is_a_welcome_back(tmp_path: Path) -> None:
     card, welcome = said(chat(tmp_path / "db", "ask closer together for a fun question",
                               "open closer together"))

@@ -50,6 +50,14 @@ def mirror(said: str) -> str:
     return " ".join(out)
 
 
+_FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "mmm", "ah",
+                      "eh", "oh", "well", "so", "like", "okay", "ok"})
+
+
+def _only_fillers(said: str) -> bool:
+    return all(word.strip(".,!?;:-'\"").lower() in _FILLERS for word in said.split())
+
+
 def start(turn: Turn) -> Response:
     state = turn.household.round_state or {}
     started = state.get("started_at")
@@ -93,6 +101,7 @@ def share(turn: Turn) -> Response:
     """One partner's appreciation: mirror it back, save it if the journal is on, move on."""
     household = turn.household
     said = turn.slot_value(SLOT)
+    hesitated = said is not None and _only_fillers(said)  # "um..." is a pause, not an answer
     if turn.mode != "round" and not household.round_state:
         return turn.say(
             "That's lovely to hear. To share appreciations with each other, say, "
@@ -101,8 +110,9 @@ def share(turn: Turn) -> Response:
         )
     if household.names is None or household.journal_opt_in is None:
         return advance(turn)
-    if said is None:
-        return advance(turn, preface="Sorry, I didn't catch that.")
+    if said is None or hesitated:
+        return advance(turn, preface="Take your time." if hesitated else
+                       "Sorry, I didn't catch that.")
     step = (household.round_state or {}).get("step", "first")
     giver, receiver = household.names if step == "first" else household.names[::-1]
     if household.journal_opt_in:
