@@ -125,6 +125,19 @@ def test_every_category_word_resolves_to_its_canonical_id(grammar):
             assert (slot.spoken, slot.value, slot.resolved_id) == (word, value["id"], value["id"])
 
 
+# Asked for by what the cards are about, not by the category's name (a `closer chat` run,
+# session 8: each of these got "didn't catch that" before its synonym was added).
+@pytest.mark.parametrize(("text", "category"), [
+    ("a question about our first date", "memories"), ("something about us as kids", "memories"),
+    ("a question about growing up", "memories"), ("a question about family", "memories"),
+    ("a romantic question", "deep"), ("a question about our relationship", "deep"),
+    ("a thoughtful question", "deep"), ("a creative question", "ideas"),
+    ("a would you rather", "fun"),
+])
+def test_a_card_asked_for_by_its_subject(grammar, text, category):
+    assert said(grammar, text) == ("QuestionIntent", {"category": category})
+
+
 def test_first_names_are_many_and_lower_case(grammar):
     names = grammar.language.first_names
     assert len(names) >= 1000
