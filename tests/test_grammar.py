@@ -192,6 +192,8 @@ def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least
     # Reactions to a card, not requests for another one.
     "what a question", "such a fun question", "i have a question for you",
     "that was a good question",
+    # Not hugs.
+    "hold on a second", "hold my hand", "hold the door",
 ])
 def test_out_of_domain_is_refused_not_forced_onto_a_command(grammar, text):
     assert grammar.parse(text) is None
