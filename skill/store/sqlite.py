@@ -139,7 +139,7 @@ def _parse_ts(text: str) -> datetime:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return _ts(datetime.now(UTC))
 
 
 def _household(row: sqlite3.Row | None, household_id: str) -> Household:
@@ -281,8 +281,8 @@ class SQLiteStore(Store):
         self._thread_turn.release()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+    def _turn(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, for as long as it holds the writers' turn.
 
         Writers first take turns (``_take_turn``): a lock among this process's threads,
         then an ``flock`` of a file beside the database among processes. SQLite's own busy
@@ -295,20 +295,28 @@ class SQLiteStore(Store):
             # Opened within the turn: a new file's first connection switches it to WAL,
             # which SQLite refuses at once (no busy wait) while another process is doing
             # the same, and two gunicorn workers starting on a fresh file did exactly that.
-            conn = self._conn()
+            yield self._conn()
+        finally:
+            self._end_turn(fd)
+
+    def _committed(self) -> None:
+        self._wrote.set()  # for the checkpoint thread
+        self._ensure_checkpointer()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        with self._turn() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
                 conn.execute("COMMIT")
-                self._wrote.set()
-                self._ensure_checkpointer()
             except BaseException:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
                 raise
-        finally:
-            self._end_turn(fd)
+            self._committed()
 
     def _write_one(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
         """One statement as its own transaction (SQLite's autocommit), in the writers' turn.
@@ -318,15 +326,10 @@ class SQLiteStore(Store):
         has committed, so the implicit write lock is never refused for a stale snapshot.
         Every row is fetched: the statement commits when it has run to the end.
         """
-        fd = self._turn_fd()
-        self._take_turn(fd)
-        try:
-            rows = self._conn().execute(sql, params).fetchall()
-            self._wrote.set()
-            self._ensure_checkpointer()
+        with self._turn() as conn:
+            rows = conn.execute(sql, params).fetchall()
+            self._committed()
             return rows
-        finally:
-            self._end_turn(fd)
 
     def _guard(self, fn: Callable[[], T], what: str) -> T:
         """Run ``fn``, turning SQLite's operational failures into StoreUnavailable."""

@@ -145,11 +145,12 @@ class Grammar:
         return _parse(match, fixed.score) if match else None
 
     def _free(self, text: str, tokens: list[str], intent: str, slot: str) -> Parse | None:
-        command = self._first_exact(_readings(tokens), FREE_TEXT_COMMANDS)
+        readings = _readings(tokens)
+        command = self._first_exact(readings, FREE_TEXT_COMMANDS)
         # A whole request of its own ("a question about our dreams") switches, as Alexa's
         # dialog would; short ones ("a hug") may be what someone appreciated.
         if command is None and len(tokens) >= MIN_COMMAND:
-            command = self._first_exact(_readings(tokens), self._switchable)
+            command = self._first_exact(readings, self._switchable)
         if command is not None:
             return command
         said = " ".join(text.split()).strip(" ,.!?;:")
