@@ -3,6 +3,9 @@
 ``closer()`` is the product: our webhook (``create_app``) and skill, persistence on.
 ``closer_in_memory()`` measures the same without persistence, and the ``_unlogged``
 variants without the per-request log line and metrics (see bench/run.py).
+``minimal_with_store()`` is the
+baseline plus one durable write per request (our SQLite store records the visit): what
+persisting anything costs a skill on this machine.
 ``minimal()`` is the baseline: a one-intent ask-sdk skill served the way ask-sdk serves
 skills in Flask (flask-ask-sdk's SkillAdapter over ask-sdk-webservice-support's
 WebserviceSkillHandler: the SDK's DefaultSerializer reads the body string, the skill is
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ask_sdk_core.serialize import DefaultSerializer
@@ -70,6 +74,17 @@ def _unlogged(app: Flask) -> Flask:
 
 
 def minimal() -> Flask:
+    return _minimal_app()
+
+
+def minimal_with_store() -> Flask:
+    """A measuring aid: ``minimal()`` that also saves one row per request, durably, with the
+    product's store (``record_visit``: one upsert) before it answers."""
+    store = SQLiteStore(Config.from_env(verify=True).db_path)
+    return _minimal_app(lambda envelope: store.record_visit(envelope.context.system.user.user_id))
+
+
+def _minimal_app(persist: Callable[[RequestEnvelope], object] | None = None) -> Flask:
     config = Config.from_env(verify=True)
     skill, verifier, serializer = minimal_skill(), _verifier(), DefaultSerializer()
     app = Flask("minimal")
@@ -83,6 +98,8 @@ def minimal() -> Flask:
         body = request.get_data()
         envelope = serializer.deserialize(body.decode("utf-8"), RequestEnvelope)
         check_application_id(verifier.verify(request.headers, body), config.skill_ids)
+        if persist is not None:
+            persist(envelope)
         response = skill.invoke(request_envelope=envelope, context=None)
         return jsonify(serializer.serialize(response))
 
