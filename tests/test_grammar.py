@@ -175,6 +175,7 @@ def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
     (HELDOUT.with_name("second_look.yaml"), 90, 14),  # its misses then fixed; one remains
     (HELDOUT.with_name("third_look.yaml"), 80, 20),  # its misses then fixed
     (HELDOUT.with_name("fourth_look.yaml"), 60, 20),  # its misses then fixed
+    (HELDOUT.with_name("fifth_look.yaml"), 40, 14),  # one miss remains
 ])
 def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least_in, least_out):
     result = evaluate(grammar, load_cases(path), grammar.cutoff)
@@ -191,7 +192,7 @@ def test_held_out_speech_is_understood_and_the_rest_refused(grammar, path, least
     "previously on grey's anatomy", "i can't believe you did that", "",
     # Reactions to a card, not requests for another one.
     "what a question", "such a fun question", "i have a question for you",
-    "that was a good question",
+    "that was a good question", "good question", "oh, what a question", "hmm, good question",
     # Not hugs.
     "hold on a second", "hold my hand", "hold the door",
 ])

@@ -135,7 +135,7 @@ class Grammar:
             _after_a_remark(tokens))
         if exact or cutoff >= 1.0:
             return exact
-        if _exclamation(tokens):
+        if _exclamation(_strip(tokens, _LEADING, lead=True)):  # "oh, what a question"
             return None
         core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
         fixed = self.corrector.correct(core, cutoff)
@@ -189,7 +189,8 @@ class Grammar:
 # How a reaction or a remark about a question starts ("what a question", "i have a question
 # for you"): near a sample in words, never a request to the skill unless said exactly.
 _EXCLAMATIONS = (("what", "a"), ("what", "an"), ("such", "a"), ("i", "have", "a"),
-                 ("i've", "got", "a"), ("that's", "a"), ("that", "was", "a"), ("that", "is", "a"))
+                 ("i've", "got", "a"), ("that's", "a"), ("that", "was", "a"), ("that", "is", "a"),
+                 ("good", "question"), ("great", "question"), ("good", "questions"))
 
 
 def _exclamation(tokens: list[str]) -> int:
