@@ -104,12 +104,16 @@ class Turn:
         reprompt: str | None = None,
         *,
         end: bool | None = None,
+        repeatable: bool = True,
     ) -> Response:
-        """Answer with SSML ``speech`` (already escaped). With a reprompt the session stays open."""
+        """Answer with SSML ``speech`` (already escaped). With a reprompt the session stays open.
+        ``repeatable=False``: an aside such as "sorry, I didn't catch that", which "repeat"
+        skips to say again what came before it (the question, most often)."""
         builder = self.input.response_builder.speak(ssml.speak(speech))
         if reprompt:
             builder.ask(ssml.speak(reprompt))
-        if self.input.request_envelope.session is not None:  # skill events have no session
+        # Skill events have no session.
+        if repeatable and self.input.request_envelope.session is not None:
             self.session["last_speech"] = speech
             self.session["last_reprompt"] = reprompt
         if end is None:

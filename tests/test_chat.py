@@ -156,3 +156,16 @@ def test_unreachable_webhook_is_one_clear_error(tmp_path: Path) -> None:
                           env={**os.environ, "CLOSER_DB": str(tmp_path / "db")})
     assert done.returncode == 1
     assert f"cannot reach the webhook at {url}" in done.stderr
+
+
+def test_around_a_card_a_remark_asking_again_a_lighter_one_and_thanks(tmp_path: Path) -> None:
+    card, remark, again, lighter, thanks = said(chat(
+        tmp_path / "db", "give us a question", "hmm, good question",
+        "what was the question again", "something lighter", "thanks"))
+    assert card.startswith("Here's your question.")
+    # A remark is not a new card, and the table stays open for next or repeat.
+    assert remark == ("Sorry, I didn't catch that. "
+                      "Say next for another question, or repeat to hear it again.")
+    assert again == card  # the question, not the "didn't catch that"
+    assert lighter.startswith("Here's a fun one.")
+    assert thanks == "Okay. Take care of each other."  # not a card about gratitude

@@ -62,7 +62,10 @@ def fallback(turn: Turn) -> Response:
     if turn.mode == "forget_confirm":
         return turn.say("Please say yes to delete everything, or no to keep it.",
                         "Yes or no?")
-    return turn.say(f"Sorry, I didn't catch that. {TRY}", TRY)
+    if turn.mode == "cards":  # a remark about the question, most likely: keep the table open
+        return turn.say(f"Sorry, I didn't catch that. {cards.CONTINUE}", cards.CONTINUE,
+                        repeatable=False)
+    return turn.say(f"Sorry, I didn't catch that. {TRY}", TRY, repeatable=False)
 
 
 def yes_no(turn: Turn, yes: bool) -> Response:
@@ -77,7 +80,7 @@ def yes_no(turn: Turn, yes: bool) -> Response:
         return turn.say("Okay. Enjoy your conversation.", end=True)
     if mode == "round":
         return appreciation.advance(turn)
-    return turn.say(f"I didn't ask a question just now. {TRY}", TRY)
+    return turn.say(f"I didn't ask a question just now. {TRY}", TRY, repeatable=False)
 
 
 def repeat(turn: Turn) -> Response:
@@ -86,7 +89,7 @@ def repeat(turn: Turn) -> Response:
         return turn.say(last, turn.session.get("last_reprompt") or TRY,
                         end=turn.session.get("last_reprompt") is None)
     card = cards.repeat_card(turn)
-    return card or turn.say(f"There's nothing to repeat yet. {TRY}", TRY)
+    return card or turn.say(f"There's nothing to repeat yet. {TRY}", TRY, repeatable=False)
 
 
 def start_over(turn: Turn) -> Response:
@@ -104,7 +107,7 @@ def navigate_home(turn: Turn) -> Response:
 
 
 def unknown(turn: Turn) -> Response:
-    return turn.say(f"I can't do that one. {TRY}", TRY)
+    return turn.say(f"I can't do that one. {TRY}", TRY, repeatable=False)
 
 
 def trouble(turn: Turn, storage: bool) -> Response:
