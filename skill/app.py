@@ -26,6 +26,7 @@ from skill.handlers import appreciation, cards, checkin, general, hug, journal, 
 from skill.serialize import FastSerializer
 from skill.store import Store, StoreUnavailable
 from skill.turn import Services, Turn
+from skill.zones import TimeZones
 
 log = logging.getLogger("closer.skill")
 serializer = FastSerializer()
@@ -135,10 +136,12 @@ class Trouble(AbstractExceptionHandler):
 
 
 def build_skill(store: Store, deck: Deck | None = None,
-                clock: Callable | None = None) -> CustomSkill:
+                clock: Callable | None = None, zones: TimeZones | None = None) -> CustomSkill:
     services = Services(store=store, deck=deck or default_deck())
     if clock is not None:
         services.clock = clock
+    if zones is not None:
+        services.zones = zones
     builder = SkillBuilder()
     builder.add_global_request_interceptor(LogRequest())
     builder.add_request_handler(RequestRoute("LaunchRequest", general.launch, services))

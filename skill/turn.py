@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -15,15 +15,18 @@ from ask_sdk_model.slot import Slot
 from skill import ssml
 from skill.cards import Deck
 from skill.store import Household, Store
+from skill.zones import TimeZones
 
 
 @dataclass
 class Services:
-    """What every handler may use: the household store, the card deck and a clock."""
+    """What every handler may use: the household store, the card deck, a clock and the
+    households' time zones."""
 
     store: Store
     deck: Deck
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    zones: TimeZones = field(default_factory=TimeZones)
 
 
 class Turn:
@@ -53,6 +56,11 @@ class Turn:
         """The two first names, escaped for SSML; None until the couple has said them."""
         names = self.household.names
         return None if names is None else (ssml.text(names[0]), ssml.text(names[1]))
+
+    @property
+    def zone(self) -> tzinfo:
+        """The household's time zone (asked of Alexa once a day; see skill/zones.py)."""
+        return self.services.zones.of(self.input.request_envelope.context.system)
 
     def remember(self, **changes: object) -> Household:
         self._household = self.store.update(self.household_id, **changes)

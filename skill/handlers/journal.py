@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ask_sdk_model import Response
 
@@ -26,13 +26,26 @@ def read_journal(turn: Turn) -> Response:
     entries = turn.store.appreciations_since(turn.household_id, turn.now - WINDOW)
     if not entries:
         return turn.say(f"There's nothing in your journal from this week yet. {NEXT}", NEXT)
-    lines = []
+    zone = turn.zone
+    today = turn.now.astimezone(zone).date()
+    lines, last_day = [], None
     for entry in entries[:MOST]:
-        day = entry.said_at.strftime("%A")
-        lines.append(f"On {day}, {ssml.text(retell(entry))}. {ssml.pause(0.5)}")
+        day = entry.said_at.astimezone(zone).date()
+        told = f"{ssml.text(retell(entry))}. {ssml.pause(0.5)}"
+        lines.append(told if day == last_day else f"{_day(day, today)}, {told}")
+        last_day = day
     more = len(entries) - MOST
     tail = f" And {more} more this week." if more > 0 else ""
     return turn.say(f"From your journal this week. {' '.join(lines)}{tail} {NEXT}", NEXT)
+
+
+def _day(day: date, today: date) -> str:
+    """When, as the couple would say it: today, yesterday, or the day of the week."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return f"On {day:%A}"
 
 
 def retell(entry: Appreciation) -> str:
