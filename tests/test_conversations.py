@@ -194,3 +194,25 @@ def test_yes_outside_a_question_and_unknown_intents_answer_sensibly(webhook) -> 
     assert "didn't ask" in speech_text(couple.say("AMAZON.YesIntent"))
     assert "can't do that" in speech_text(couple.say("SomeFutureIntent"))
     assert couple.say("AMAZON.NavigateHomeIntent")["response"]["shouldEndSession"] is True
+
+
+def test_help_in_the_round_explains_and_asks_again_for_what_is_pending(webhook) -> None:
+    couple = webhook.household()
+    couple.say("SetNamesIntent", firstName="sam", secondName="alex")
+    couple.say("AppreciationRoundIntent")
+    couple.say("AMAZON.YesIntent")  # the journal offer
+    helped = couple.say("AMAZON.HelpIntent")
+    assert "counselor" in speech_text(helped)
+    assert speech_text(helped).endswith("Sam, what's one thing you appreciated about Alex today?")
+    assert helped["response"]["directives"][0]["type"] == "Dialog.ElicitSlot"
+    shared = couple.say("ShareAppreciationIntent", appreciation="you fixed the bike")
+    assert "Alex, Sam appreciated this about you: you fixed the bike." in speech_text(shared)
+
+
+def test_repeat_after_a_misheard_remark_repeats_the_question(webhook) -> None:
+    couple = webhook.household()
+    card = speech_text(couple.say("QuestionIntent"))
+    remark = couple.say("AMAZON.FallbackIntent")
+    assert "Say next for another question" in speech_text(remark)
+    assert remark["response"]["shouldEndSession"] is False
+    assert speech_text(couple.say("AMAZON.RepeatIntent")) == card

@@ -34,12 +34,16 @@ def launch(turn: Turn) -> Response:
     return turn.say(f"{hello} A question, a hug, or your appreciation round?", TRY)
 
 
+ROUND_HELP = ("In the appreciation round, each of you says one thing you appreciated about "
+              "the other today, and I'll say it back.")
+
+
 def help_(turn: Turn) -> Response:
+    if turn.mode == "round":  # explain, then ask again what the round is waiting for
+        return appreciation.advance(turn, preface=f"{ROUND_HELP} {COUNSELOR}")
     by_mode = {
         "cards": "You're in the middle of a question. Say next for another, repeat to hear it "
         "again, or ask for a kind, like a fun question or a question about our dreams.",
-        "round": "In the appreciation round, each of you says one thing you appreciated about the "
-        "other today, and I'll say it back. Just answer when I say your name.",
         "forget_confirm": "Say yes to delete everything about your household, or no to keep it.",
     }
     specific = by_mode.get(turn.mode or "", (
