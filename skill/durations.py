@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _ISO = re.compile(
-    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"^P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
@@ -22,7 +22,8 @@ def iso_seconds(value: str | None) -> float | None:
     if not parts:
         return None
     return (
-        parts.get("days", 0) * 86400
+        parts.get("weeks", 0) * 604800
+        + parts.get("days", 0) * 86400
         + parts.get("hours", 0) * 3600
         + parts.get("minutes", 0) * 60
         + parts.get("seconds", 0)

@@ -81,6 +81,7 @@ def test_default_hug_is_twenty_seconds_and_odd_lengths_get_a_correction(webhook)
     couple = webhook.household()
     assert total_pause_s(couple.say("HugIntent")) == 21
     assert "up to two minutes" in speech_text(couple.say("HugIntent", duration="PT10M"))
+    assert "up to two minutes" in speech_text(couple.say("HugIntent", duration="P1W"))  # a week
     assert "a little short" in speech_text(couple.say("HugIntent", duration="PT2S"))
     assert "didn't catch how long" in speech_text(couple.say("HugIntent", duration="?"))
 
