@@ -3,9 +3,8 @@
 ``closer()`` is the product: our webhook (``create_app``) and skill, persistence on.
 ``closer_in_memory()`` measures the same without persistence, and the ``_unlogged``
 variants without the per-request log line and metrics (see bench/run.py).
-``minimal_with_store()`` is the
-baseline plus one durable write per request (our SQLite store records the visit): what
-persisting anything costs a skill on this machine.
+``minimal_with_store()`` is the baseline plus one durable write per request (our SQLite
+store records the visit): what persisting anything costs a skill on this machine.
 ``minimal()`` is the baseline: a one-intent ask-sdk skill served the way ask-sdk serves
 skills in Flask (flask-ask-sdk's SkillAdapter over ask-sdk-webservice-support's
 WebserviceSkillHandler: the SDK's DefaultSerializer reads the body string, the skill is

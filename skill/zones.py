@@ -67,9 +67,10 @@ class TimeZones:
             known = self._known.get(device)
         if known is not None and known[0] > time.monotonic():
             return known[1]
-        zone = self._lookup(endpoint, device, token)
-        self._keep(device, zone or here(), KEEP_S if zone else RETRY_S)
-        return zone or here()
+        asked = self._lookup(endpoint, device, token)
+        zone = asked if asked is not None else here()
+        self._keep(device, zone, KEEP_S if asked is not None else RETRY_S)
+        return zone
 
     def _keep(self, device: str, zone: tzinfo, seconds: float) -> None:
         with self._lock:
