@@ -135,9 +135,10 @@ class Grammar:
             _after_a_remark(tokens))
         if exact or cutoff >= 1.0:
             return exact
-        if _exclamation(_strip(tokens, _LEADING, lead=True)):  # "oh, what a question"
+        unled = _strip(tokens, _LEADING, lead=True)
+        if _exclamation(unled):  # "oh, what a question"
             return None
-        core = _strip(_strip(tokens, _LEADING, lead=True), _TRAILING, lead=False) or tokens
+        core = _strip(unled, _TRAILING, lead=False) or tokens
         fixed = self.corrector.correct(core, cutoff)
         if fixed is None:
             return None
