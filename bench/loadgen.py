@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from skill.cards import default_deck
-from tests.envelopes import envelope, slot
-from tests.live_server import LivePKI, LiveServer, speech
+from tests.support.envelopes import envelope, slot
+from tests.support.live_server import LivePKI, LiveServer, speech
 
 CLIENT_TIMEOUT_S = 10.0  # longer than Alexa's 8 s: a hang shows up as a slow answer
 NAMES = ["Sam", "Alex", "Robin", "Jo", "Kim", "Lee", "Max", "Ana", "Noor", "Ravi", "Mia", "Eli"]

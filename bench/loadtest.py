@@ -42,10 +42,10 @@ from bench.loadgen import (
     stored_in_sqlite,
 )
 from bench.results import write_section
-from tests.envelopes import SKILL_ID
-from tests.fuzzing import FuzzReport, database_digest, fuzz_pass
-from tests.live_server import LivePKI, LiveServer
-from tests.pg_server import PostgresServer, find_pg_bin, running_server
+from tests.support.envelopes import SKILL_ID
+from tests.support.fuzzing import FuzzReport, database_digest, fuzz_pass
+from tests.support.live_server import LivePKI, LiveServer
+from tests.support.pg_server import PostgresServer, find_pg_bin, running_server
 
 COMMAND = "make loadtest (.venv/bin/python -m bench.loadtest)"
 HOUSEHOLDS = 300

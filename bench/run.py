@@ -26,9 +26,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from bench.results import write_section
-from skill.webhook.server import default_workers as workers
-from tests.certs import make_chain, make_root, sign
-from tests.envelopes import SKILL_ID, envelope, slot
+from skill.doors.server import default_workers as workers
+from tests.support.certs import make_chain, make_root, sign
+from tests.support.envelopes import SKILL_ID, envelope, slot
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 8

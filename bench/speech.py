@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench import speech_korean
 from bench.results import write_section
-from tests.utterances import (
+from tests.support.utterances import (
     REJECTIONS,
     Clip,
     Heard,

@@ -32,10 +32,10 @@ from bench.memory_store import MemoryStore
 from bench.minimal_skill import minimal_skill
 from skill.app import build_skill
 from skill.config import Config
+from skill.doors.verify import RequestVerifier, check_application_id
+from skill.doors.webhook import create_app
 from skill.store.sqlite import SQLiteStore
-from skill.webhook.app import create_app
-from skill.webhook.verify import RequestVerifier, check_application_id
-from tests.certs import file_verifier
+from tests.support.certs import file_verifier
 
 
 def _verifier() -> RequestVerifier:

@@ -1,8 +1,8 @@
 """gunicorn configuration for the Closer Together webhook, for running gunicorn yourself:
 
-    gunicorn -c deploy/gunicorn.conf.py 'skill.webhook.app:create_app()'
+    gunicorn -c deploy/gunicorn.conf.py 'skill.doors.webhook:create_app()'
 
-The settings live in skill/webhook/server.py, which `closer serve` uses as well, so both
+The settings live in skill/doors/server.py, which `closer serve` uses as well, so both
 ways of serving behave the same: gthread workers (2 x cores + 1, at most 8), one thread each,
 a 7 s worker timeout (Alexa waits 8 s), graceful restarts on SIGHUP that give in-flight
 requests 10 s, workers recycled after 100,000 +/- 10,000 requests, gunicorn's lines as JSON, no
@@ -14,8 +14,8 @@ skill's own settings (README: Configuration). Verification of Amazon's signature
 on here.
 """
 
-import os
+from skill.config import Config
+from skill.doors.server import settings
 
-from skill.webhook.server import settings
-
-globals().update(settings(os.environ.get("CLOSER_BIND", "127.0.0.1:8080")))
+_config = Config.from_env()
+globals().update(settings(_config.bind, _config.workers, _config.threads))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import partial
 
 from ask_sdk_core.dispatch_components import (
@@ -22,14 +23,18 @@ from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
 from skill.cards import Deck, default_deck
+from skill.config import Config
 from skill.handlers import appreciation, cards, checkin, general, hug, journal, privacy
 from skill.serialize import FastSerializer
-from skill.store import Store, StoreUnavailable
+from skill.store import Store, StoreUnavailable, open_store
 from skill.turn import Services, Turn
 from skill.zones import TimeZones
 
 log = logging.getLogger("closer.skill")
 serializer = FastSerializer()
+# Set when a handler failed and the skill answered with its spoken apology, so a door can
+# count the request as an error although the answer itself is a valid 200.
+_handler_failed: ContextVar[bool] = ContextVar("handler_failed", default=False)
 
 Ritual = Callable[[Turn], Response]
 
@@ -120,7 +125,9 @@ class LogRequest(AbstractRequestInterceptor):
             handler_input.attributes_manager.session_attributes.pop("expecting", None)
 
 
-class Trouble(AbstractExceptionHandler):
+class HandlerFailed(AbstractExceptionHandler):
+    """Any handler's exception: logged by type only, answered with a spoken apology."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
@@ -128,11 +135,12 @@ class Trouble(AbstractExceptionHandler):
         return True
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        storage = isinstance(exception, StoreUnavailable)
+        unreachable = isinstance(exception, StoreUnavailable)
+        _handler_failed.set(True)
         log.error("handler failed", extra={"error": type(exception).__name__})
-        if not storage:
+        if not unreachable:
             log.debug("handler failure detail", exc_info=exception)
-        return general.trouble(Turn(handler_input, self.services), storage)
+        return general.trouble(Turn(handler_input, self.services), unreachable)
 
 
 def build_skill(store: Store, deck: Deck | None = None,
@@ -150,8 +158,13 @@ def build_skill(store: Store, deck: Deck | None = None,
     builder.add_request_handler(
         RequestRoute("AlexaSkillEvent.SkillDisabled", _skill_disabled, services))
     builder.add_request_handler(AnyOtherRequest())
-    builder.add_exception_handler(Trouble(services))
+    builder.add_exception_handler(HandlerFailed(services))
     return builder.create()
+
+
+def open_configured_store(config: Config) -> Store:
+    """The household store the configuration names (PostgreSQL or a SQLite file)."""
+    return open_store(str(config.db_path), config.database_url)
 
 
 def invoke(skill: CustomSkill, envelope: dict) -> dict:
@@ -159,6 +172,15 @@ def invoke(skill: CustomSkill, envelope: dict) -> dict:
 
     Raises ask-sdk's SerializationException when the envelope is not a valid request.
     """
+    return answer(skill, envelope)[0]
+
+
+def answer(skill: CustomSkill, envelope: dict) -> tuple[dict, bool]:
+    """``invoke``, and whether a handler failed (the answer is then the spoken apology)."""
     request = serializer.from_json(envelope, RequestEnvelope)
-    response: ResponseEnvelope = skill.invoke(request_envelope=request, context=None)
-    return serializer.serialize(response)
+    token = _handler_failed.set(False)
+    try:
+        response: ResponseEnvelope = skill.invoke(request_envelope=request, context=None)
+        return serializer.serialize(response), _handler_failed.get()
+    finally:
+        _handler_failed.reset(token)

@@ -1,63 +1,51 @@
 """The local speaker: a small "virtual Alexa device".
 
-It turns what it heard into the RequestEnvelope Alexa would send (speech.envelopes),
-invokes the skill in process or a webhook (``--endpoint URL``), keeps the session
-attributes between turns, opens a new session after ``shouldEndSession``, speaks the
-reprompt once when nobody answers and then ends the session with a SessionEndedRequest,
-and after a ``Dialog.ElicitSlot`` makes the next turn a free-text turn, as Alexa's dialog
-management does. Nothing in ``skill/`` knows which door a request came through.
+It turns what it heard into the RequestEnvelope Alexa would send (skill.envelopes),
+sends it through a door to the skill (in process, or a webhook with ``--endpoint URL``),
+keeps the session attributes between turns, opens a new session after ``shouldEndSession``,
+speaks the reprompt once when nobody answers and then ends the session with a
+SessionEndedRequest, and after a ``Dialog.ElicitSlot`` makes the next turn a free-text turn,
+as Alexa's dialog management does. Nothing in ``skill/`` knows which door a request came
+through.
 
-``closer chat`` drives it with typed text, ``closer speaker`` with a microphone or WAV files.
+``closer chat`` drives it with typed text, ``closer speaker`` with a microphone or WAV files
+(closer/local.py puts the parts together).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-import os
-import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from speech.envelopes import (
-    Model,
+from skill.envelopes import (
+    LOCAL_APPLICATION_ID,
     Session,
-    application_id,
     intent_request,
     launch_request,
-    load_model,
     session_ended_request,
 )
+from skill.interaction_model import InteractionModel, default_model
 
-Door = Callable[[dict], dict]
 FALLBACK = "AMAZON.FallbackIntent"
 LAUNCH = "LaunchRequest"  # what the grammar calls opening the skill by name
-HOUSEHOLD_ENV = "CLOSER_HOUSEHOLD_ID"
+
+
+class SkillDoor(Protocol):
+    """How a request reaches the skill: one envelope in, its response envelope out; raises
+    DoorError when the skill cannot be reached or does not answer with a response."""
+
+    def __call__(self, envelope: dict) -> dict: ...
+
 
 class DoorError(RuntimeError):
     """The skill could not be reached or did not answer with a response."""
 
 
-# -- the two doors ----------------------------------------------------------------------
-
-
-class InProcess:
-    """The skill in this process, on the configured store."""
-
-    def __init__(self, store: Any) -> None:
-        from skill.app import build_skill
-
-        self._skill = build_skill(store)
-
-    def __call__(self, envelope: dict) -> dict:
-        from skill.app import invoke
-
-        return invoke(self._skill, envelope)
+# -- a webhook as the door (the skill in process is closer/local.py's door) ---------------
 
 
 class Webhook:
@@ -75,7 +63,9 @@ class Webhook:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                 response = json.load(answer)
         except urllib.error.HTTPError as error:
-            raise DoorError(f"the webhook at {self.url} answered HTTP {error.code}") from error
+            reason = _error_reason(error)
+            raise DoorError(f"the webhook at {self.url} answered HTTP {error.code}"
+                            + (f": {reason}" if reason else "")) from error
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise DoorError(f"cannot reach the webhook at {self.url}: {reason}") from error
@@ -84,6 +74,16 @@ class Webhook:
         if not isinstance(response, dict):
             raise DoorError(f"the webhook at {self.url} did not answer with a response")
         return response
+
+
+def _error_reason(error: urllib.error.HTTPError) -> str | None:
+    """The webhook's own short reason ({"error": "..."}), if it gave one."""
+    try:
+        body = json.loads(error.read(4096) or b"null")
+    except (OSError, ValueError):
+        return None
+    reason = body.get("error") if isinstance(body, dict) else None
+    return reason[:80] if isinstance(reason, str) else None
 
 
 # -- the device ---------------------------------------------------------------------------
@@ -102,10 +102,12 @@ class Reply:
 class Device:
     """One speaker's conversation with the skill through a door; one thread at a time."""
 
-    def __init__(self, door: Door, household_id: str, grammar: Any = None,
-                 model: Model | None = None) -> None:
+    def __init__(self, door: SkillDoor, household_id: str, grammar: Any = None, *,
+                 app_id: str = LOCAL_APPLICATION_ID,
+                 model: InteractionModel | None = None) -> None:
         self.door, self.household_id, self.grammar = door, household_id, grammar
-        self.model = model or load_model()
+        self.app_id = app_id
+        self.model = model or default_model()
         self.session: Session | None = None
         self.expecting: str | None = None  # "Intent.slot" after Dialog.ElicitSlot
         self._reprompt: str | None = None
@@ -166,7 +168,7 @@ class Device:
 
     def _open(self) -> Session:
         if self.session is None:
-            self.session = Session(self.household_id, app_id=application_id())
+            self.session = Session(self.household_id, app_id=self.app_id)
         return self.session
 
     def _close(self) -> None:
@@ -213,90 +215,3 @@ def _elicited(directives: list[dict]) -> str | None:
             if intent and slot:
                 return f"{intent}.{slot}"
     return None
-
-
-# -- household, store, door -----------------------------------------------------------------
-
-
-def household_id(store: Any) -> str:
-    """CLOSER_HOUSEHOLD_ID if set, else this machine's id, made once and kept in the store."""
-    configured = os.environ.get(HOUSEHOLD_ENV, "").strip()
-    return configured or store.local_household_id()
-
-
-@contextmanager
-def opened_store() -> Iterator[Any]:
-    from skill.config import Config
-    from skill.store import open_store
-
-    config = Config.from_env()
-    store = open_store(str(config.db_path), config.database_url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def make_device(args: argparse.Namespace, store: Any, grammar: Any) -> Device:
-    door: Door = Webhook(args.endpoint) if args.endpoint else InProcess(store)
-    return Device(door, household_id(store), grammar)
-
-
-def quiet_logs() -> None:
-    """The skill logs a JSON line per request on stderr; a conversation on a terminal keeps
-    only warnings and errors."""
-    logging.getLogger("closer").setLevel(logging.WARNING)
-
-
-def load_grammar() -> Any:
-    from speech.grammar import default_grammar
-
-    return default_grammar()
-
-
-# -- closer chat ----------------------------------------------------------------------------
-
-
-def chat_main(args: argparse.Namespace) -> int:
-    """Type what the speaker would hear; read what it says. A blank line or EOF ends."""
-    from speech.tts import readable
-
-    quiet_logs()
-    interactive = sys.stdin.isatty()
-    with opened_store() as store:
-        device = make_device(args, store, load_grammar())
-        try:
-            for line in _typed_lines(interactive):
-                if not interactive:
-                    print(f"you: {line}")
-                reply = device.hear(line)
-                print(f"closer: {readable(reply.ssml) if reply.ssml else '(says nothing)'}",
-                      flush=True)
-        except DoorError as error:
-            print(f"closer: {error}", file=sys.stderr)
-            return 1
-        finally:
-            device.end()
-    return 0
-
-
-def _typed_lines(interactive: bool) -> Iterator[str]:
-    while True:
-        try:
-            line = input("you: ") if interactive else sys.stdin.readline()
-        except EOFError:
-            return
-        if not interactive and not line:
-            return
-        if not line.strip():
-            return
-        yield line.strip()
-
-
-# -- closer speaker -------------------------------------------------------------------------
-
-
-def speaker_main(args: argparse.Namespace) -> int:
-    from speech import speaker
-
-    return speaker.main(args)

@@ -192,11 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="only report whether it is current")
     args = parser.parse_args(argv)
-    from speech.grammar import default_grammar
-    from speech.stt.sphinx import CMUDICT
+    import pocketsphinx
 
+    from speech.grammar import default_grammar
+
+    # The same dictionary speech/stt/sphinx.py decodes with (the wheel's own).
+    cmudict = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
     vocabulary = default_grammar().vocabulary()
-    known = dictionary_words(CMUDICT)
+    known = dictionary_words(cmudict)
     current = read_dict(DATA_FILE)
     wanted = {w for w in vocabulary if w not in known}
     if args.check:
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{DATA_FILE} is current ({len(current)} derived words)")
         return 0
-    entries = regenerate(vocabulary, CMUDICT)
+    entries = regenerate(vocabulary, cmudict)
     print(f"wrote {len(entries)} derived pronunciations to {DATA_FILE}")
     return 0
 

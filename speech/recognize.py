@@ -62,14 +62,14 @@ def _line(path: str, out: dict, as_json: bool) -> str:
     return f"{path}: {intent} {slots}".rstrip() + f"  \"{out['text']}\"  {out['ms']:.0f} ms"
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace, vosk_model: Path | None = None) -> int:
     from speech.grammar import default_grammar
     from speech.pronounce import PronunciationError
     from speech.stt import EngineUnavailable, open_recognizer
 
     grammar = default_grammar()
     try:
-        recognizer = open_recognizer(args.engine, grammar)
+        recognizer = open_recognizer(args.engine, grammar, vosk_model)
     except (EngineUnavailable, PronunciationError) as error:
         print(f"closer recognize: {error}", file=sys.stderr)
         return 1

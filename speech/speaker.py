@@ -11,9 +11,7 @@ files instead of playing them and prints one line per turn.
 
 from __future__ import annotations
 
-import argparse
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,16 +19,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, EndPointer, Utterance, find_speech, read_wav
-from speech.device import (
-    Device,
-    DoorError,
-    Reply,
-    load_grammar,
-    make_device,
-    opened_store,
-    quiet_logs,
-)
-from speech.tts import NoSoundDevice, Voice, check_output, play, write_wav
+from speech.device import Device, Reply
+from speech.tts import Voice, play, write_wav
 from speech.wake import PHRASE, WakePhrase
 
 SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
@@ -140,11 +130,9 @@ class Microphone:
 class Ears:
     """The recognizer (per-turn grammar mode) and the wake phrase."""
 
-    def __init__(self, engine: str | None, grammar: Any) -> None:
-        from speech.stt import open_recognizer
-
-        self.recognizer = open_recognizer(engine, grammar)
-        self.wake = WakePhrase()
+    def __init__(self, recognizer: Any, wake: WakePhrase | None = None) -> None:
+        self.recognizer = recognizer
+        self.wake = wake or WakePhrase()
 
 
 class Hearing:
@@ -179,22 +167,24 @@ class Hearing:
 
 
 @dataclass(frozen=True)
-class Turn:
+class Exchange:
+    """One thing heard and what the speaker did about it."""
+
     heard: str  # what the recognizer heard; "(silence)" or "(no wake phrase)" otherwise
     reply: Reply | None  # None: not addressed to the speaker
 
 
-def take_turn(device: Device, pcm: bytes | None, hearing: Hearing) -> Turn:
+def take_turn(device: Device, pcm: bytes | None, hearing: Hearing) -> Exchange:
     if pcm is None:
-        return Turn("(silence)", device.silence())
+        return Exchange("(silence)", device.silence())
     if hearing.spotting is not None:
         return _wake_turn(device, pcm, hearing)
     transcript = hearing.transcript(pcm)
     reply = device.hear(transcript.text, rejected=transcript.rejected)
-    return Turn(transcript.text or "(nothing understood)", reply)
+    return Exchange(transcript.text or "(nothing understood)", reply)
 
 
-def _wake_turn(device: Device, pcm: bytes, hearing: Hearing) -> Turn:
+def _wake_turn(device: Device, pcm: bytes, hearing: Hearing) -> Exchange:
     """An idle speaker acts on the wake phrase ("closer together, give us a question") or on
     the skill's name said as to Alexa ("open closer together", "ask closer together to ...")."""
     assert hearing.spotting is not None
@@ -202,14 +192,14 @@ def _wake_turn(device: Device, pcm: bytes, hearing: Hearing) -> Turn:
     if wake.heard:
         if not _has_words(wake.rest):
             hearing.transcript(b"")  # close the stream
-            return Turn(PHRASE, device.launch())
+            return Exchange(PHRASE, device.launch())
         transcript = hearing.transcript(wake.rest)
         reply = device.hear(transcript.text, rejected=transcript.rejected)
-        return Turn(f"{PHRASE}, {transcript.text or '(nothing understood)'}", reply)
+        return Exchange(f"{PHRASE}, {transcript.text or '(nothing understood)'}", reply)
     transcript = hearing.transcript(pcm)
     if transcript.rejected or PHRASE not in transcript.text.lower():
-        return Turn("(no wake phrase)", None)
-    return Turn(transcript.text, device.hear(transcript.text))
+        return Exchange("(no wake phrase)", None)
+    return Exchange(transcript.text, device.hear(transcript.text))
 
 
 def _has_words(pcm: bytes) -> bool:
@@ -238,8 +228,8 @@ class Mouth:
         return f"wrote {path} {rendering.seconds:.2f} s", ready
 
 
-def _describe(turn: Turn, private: bool) -> str:
-    reply = turn.reply
+def _describe(exchange: Exchange, private: bool) -> str:
+    reply = exchange.reply
     if reply is None:
         return "ignored"
     if private:  # slots hold names and appreciations
@@ -256,11 +246,12 @@ class Report:
     show_heard: bool
     show_ignored: bool
 
-    def line(self, number: int, source: Any, turn: Turn, said: str, ready_ms: float) -> str:
+    def line(self, number: int, source: Any, exchange: Exchange, said: str,
+             ready_ms: float) -> str:
         current = getattr(source, "current", None)
         where = f" ({current.name})" if current else ""
-        heard = f" | heard: {turn.heard}" if self.show_heard else ""
-        return (f"turn {number}{where}{heard} | {_describe(turn, not self.show_heard)} | "
+        heard = f" | heard: {exchange.heard}" if self.show_heard else ""
+        return (f"turn {number}{where}{heard} | {_describe(exchange, not self.show_heard)} | "
                 f"{said} | {ready_ms:.0f} ms")
 
 
@@ -275,45 +266,9 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -
             break
         number += 1
         started = time.perf_counter()  # the user's audio has ended (and has been heard)
-        turn = take_turn(device, pcm, hearing)
-        if turn.reply is None and not report.show_ignored:
+        exchange = take_turn(device, pcm, hearing)
+        if exchange.reply is None and not report.show_ignored:
             continue
-        said, ready = mouth.speak(turn.reply.ssml if turn.reply else "", number)
-        print(report.line(number, source, turn, said, (ready - started) * 1000), flush=True)
+        said, ready = mouth.speak(exchange.reply.ssml if exchange.reply else "", number)
+        print(report.line(number, source, exchange, said, (ready - started) * 1000), flush=True)
     device.end()
-
-
-def main(args: argparse.Namespace) -> int:
-    quiet_logs()
-    out_dir = Path(args.out) if args.out else None
-    try:
-        source = WavTurns(args.wav) if args.wav else Microphone()
-        if out_dir is None:
-            check_output()
-    except NoMicrophone as error:
-        print(f"closer speaker: {error}. Use --wav FILE... to play recorded turns instead.",
-              file=sys.stderr)
-        return 1
-    except NoSoundDevice as error:
-        print(f"closer speaker: {error}", file=sys.stderr)
-        return 1
-    with opened_store() as store:
-        grammar = load_grammar()
-        device = make_device(args, store, grammar)
-        try:
-            ears = Ears(args.engine, grammar)
-        except RuntimeError as error:  # speech.stt.EngineUnavailable: no model for --engine
-            print(f"closer speaker: {error}", file=sys.stderr)
-            return 1
-        if not args.wav:
-            print(f'Listening. Say "{PHRASE}", then what you would like. Ctrl-C stops.',
-                  file=sys.stderr)
-        try:
-            report = Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
-            run(device, ears, Mouth(Voice(), out_dir), source, report)
-        except DoorError as error:
-            print(f"closer speaker: {error}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            device.end()
-    return 0

@@ -1,17 +1,18 @@
-"""`closer chat` as a user runs it: typed turns on stdin, what the speaker says on stdout."""
+"""`closer chat`: what a couple hears for what they say. Most conversations run in process
+(the `talk` fixture: the same grammar, device and skill as the command); the command itself,
+as a user runs it (typed turns on stdin, what the speaker says on stdout), is a system test."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from skill.store.sqlite import SQLiteStore
-from tests.processes import free_port, stop, wait_until_up
+from tests.support.processes import free_port
 
 CLOSER = str(Path(sys.executable).with_name("closer"))
 ROUND = ["start our appreciation round", "we're sam and alex", "yes",
@@ -118,34 +119,18 @@ def test_household_id_from_the_environment(tmp_path: Path) -> None:
     assert "made them laugh" in same
 
 
-@pytest.fixture
-def webhook(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`closer serve --no-verify` on loopback, on its own database."""
-    port, db = free_port(), tmp_path / "server.sqlite3"
-    env = {**os.environ, "CLOSER_DB": str(db)}
-    env.pop("CLOSER_DATABASE_URL", None)
-    server = subprocess.Popen([CLOSER, "serve", "--no-verify", "--port", str(port),
-                               "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/healthz", server, timeout_s=30)
-        yield f"{url}/alexa", db
-    finally:
-        stop(server)
-
-
-def test_through_a_webhook(tmp_path: Path, webhook: tuple[str, Path]) -> None:
-    url, server_db = webhook
+def test_through_a_webhook(tmp_path: Path, unverified_server: tuple[str, Path]) -> None:
+    url, server_db = unverified_server
     card, following = said(chat(tmp_path / "local.sqlite3", "give us a fun question", "next",
                                 args=("--endpoint", url)))
     assert card.startswith("Here's a fun one.") and following != card
-    local = SQLiteStore(tmp_path / "local.sqlite3")
+    # No store is opened on the speaker's side: its household id lives in a small file.
+    assert not (tmp_path / "local.sqlite3").exists()
+    household = (tmp_path / "household-id").read_text().strip()
     server = SQLiteStore(server_db)
     try:  # the cards were dealt by the server, to the speaker's household
-        assert server.load(local.local_household_id()).last_category == "fun"
+        assert server.load(household).last_category == "fun"
     finally:
-        local.close()
         server.close()
 
 

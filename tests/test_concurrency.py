@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from skill.store import Appreciation, Store
-from tests.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
-from tests.test_store import run_threads
+from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.support.threads import run_threads
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 CHILD_TABLES = ("seen_cards", "hugs", "appreciations")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from skill.cards import default_deck
-from tests.alexa import speech_text, total_pause_s
+from tests.support.alexa import speech_text, total_pause_s
 
 
 def test_first_launch_welcomes_then_returning_household_is_greeted_back(webhook) -> None:

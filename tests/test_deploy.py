@@ -22,14 +22,16 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 
-from skill.cli import build_parser
-from tests.envelopes import envelope, slot
-from tests.processes import free_port, stop, wait_until_up
+from closer.cli import build_parser
+from tests.support.envelopes import envelope, slot
+from tests.support.live_server import LivePKI, LiveServer
+from tests.support.processes import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -48,25 +50,30 @@ def _request(url: str, body: bytes | None = None, context: ssl.SSLContext | None
         return error.code, error.read()
 
 
+@dataclass
+class Backend:
+    """The webhook as the units run it (verification on), behind the proxy under test; its
+    requests are signed with the test chain it trusts."""
+
+    url: str
+    pki: LivePKI
+
+    def signed(self, body: bytes) -> dict[str, str]:
+        return self.pki.headers(body)
+
+
 @pytest.fixture(scope="module")
-def backend(tmp_path_factory) -> Iterator[str]:
-    """`closer serve` on loopback, as the units run it (verification off so that the
-    proxies can be driven without Amazon's signature)."""
+def backend(tmp_path_factory) -> Iterator[Backend]:
     tmp = tmp_path_factory.mktemp("backend")
-    port = free_port()
-    env = {**os.environ, "CLOSER_DB": str(tmp / "closer.sqlite3"),
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
-    for name in ("CLOSER_SKILL_IDS", "CLOSER_DATABASE_URL", "CLOSER_METRICS_TOKEN"):
-        env.pop(name, None)
-    proc = subprocess.Popen([str(BIN / "closer"), "serve", "--no-verify", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    pki = LivePKI.create(tmp / "pki")
+    server = LiveServer("backend", pki, {"CLOSER_DB": str(tmp / "closer.sqlite3"),
+                                         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")},
+                        tmp / "backend.log", workers=1, threads=1)
+    server.start()
     try:
-        wait_until_up(base + "/healthz", proc)
-        yield base
+        yield Backend(server.url, pki)
     finally:
-        stop(proc)
+        server.stop()
 
 
 def _launch_body() -> bytes:
@@ -175,10 +182,10 @@ try:
     sys.exit("W^X is not enforced")
 except OSError:
     pass
-from skill.webhook.verify import CertificateFetcher, RequestVerifier
-from tests.alexa import CERT_URL
-from tests.certs import make_chain, make_root, sign
-from tests.envelopes import envelope
+from skill.doors.verify import CertificateFetcher, RequestVerifier
+from tests.support.alexa import CERT_URL
+from tests.support.certs import make_chain, make_root, sign
+from tests.support.envelopes import envelope
 root = make_root()
 chain = make_chain(root=root)
 verifier = RequestVerifier(CertificateFetcher(opener=lambda url: chain.pem),
@@ -243,10 +250,10 @@ def _installed(tool: str) -> str:
     return found
 
 
-def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
+def test_caddy_forwards_only_the_skill(backend: Backend, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CLOSER_SITE": f"http://127.0.0.1:{port}",
-           "CLOSER_UPSTREAM": backend.removeprefix("http://"), "CLOSER_CADDY_ADMIN": "off",
+           "CLOSER_UPSTREAM": backend.url.removeprefix("http://"), "CLOSER_CADDY_ADMIN": "off",
            "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
     proc = subprocess.Popen([_installed("caddy"), "run", "--config", str(DEPLOY / "Caddyfile"),
@@ -262,12 +269,14 @@ def test_caddy_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
         stop(proc)
 
 
-def _check_proxy(proxy: str, backend: str, context: ssl.SSLContext | None = None,
+def _check_proxy(proxy: str, backend: Backend, context: ssl.SSLContext | None = None,
                  too_big: tuple[int, ...] = (413,)) -> None:
-    status, answer = _request(proxy + "/alexa", _launch_body(), context)
+    body = _launch_body()
+    status, answer = _request(proxy + "/alexa", body, context, backend.signed(body))
     assert status == 200 and b"Welcome to Closer Together" in answer
+    assert _request(proxy + "/alexa", body, context)[0] == 400  # unsigned
     assert _request(proxy + "/healthz", context=context)[0] == 200
-    assert _request(backend + "/metrics")[0] == 200  # there on loopback...
+    assert _request(backend.url + "/metrics")[0] == 200  # there on loopback...
     assert _request(proxy + "/metrics", context=context)[0] == 404  # ...never through the proxy
     assert _request(proxy + "/", context=context)[0] == 404
     oversized = b'{"pad": "' + b"x" * (200 * 1024) + b'"}'
@@ -296,7 +305,7 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
+def test_nginx_forwards_only_the_skill(backend: Backend, tmp_path: Path) -> None:
     """The shipped server blocks, with this machine's ports and a self-signed certificate
     in place of certbot's."""
     cert, key = _self_signed(tmp_path)
@@ -307,7 +316,7 @@ def test_nginx_forwards_only_the_skill(backend: str, tmp_path: Path) -> None:
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;", "listen [::]:443 ssl;": "",
         "/etc/letsencrypt/live/alexa.example.org/fullchain.pem": str(cert),
         "/etc/letsencrypt/live/alexa.example.org/privkey.pem": str(key),
-        "server 127.0.0.1:8080;": f"server {backend.removeprefix('http://')};",
+        "server 127.0.0.1:8080;": f"server {backend.url.removeprefix('http://')};",
     }.items():
         assert old in site, old
         site = site.replace(old, new)
@@ -433,9 +442,9 @@ def test_containerfile_installs_the_package_and_only_what_serve_imports() -> Non
     closure = _closure(names)
     # What serving imports, measured in fresh interpreters, minus what Python loads anyway.
     report = "; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    serving = ("import json, sys, skill.cli, skill.webhook.app, skill.webhook.server, "
-               "skill.metrics, skill.lambda_handler, skill.store.sqlite, skill.store.postgres, "
-               "gunicorn.workers.gthread, gunicorn.glogging")
+    serving = ("import json, sys, closer.cli, skill.doors.webhook, skill.doors.server, "
+               "skill.doors.metrics, skill.doors.lambda_handler, skill.store.sqlite, "
+               "skill.store.postgres, gunicorn.workers.gthread, gunicorn.glogging")
     loaded = {}
     for name, code in {"serving": serving, "startup": "import json, sys"}.items():
         done = subprocess.run([sys.executable, "-c", code + report], cwd=ROOT,

@@ -3,14 +3,16 @@ real skill on a real SQLite file, with the real grammar."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from closer.local import InProcess, local_device
+from skill.app import build_skill
+from skill.config import Config
 from skill.handlers.cards import CONTINUE
 from skill.store.sqlite import SQLiteStore
-from speech.device import Device, InProcess, household_id
+from speech.device import Device
 from speech.grammar import default_grammar
 
 
@@ -18,7 +20,7 @@ class Recorded:
     """The in-process door, keeping every request it carried (to see what the skill got)."""
 
     def __init__(self, store: SQLiteStore) -> None:
-        self.door = InProcess(store)
+        self.door = InProcess(build_skill(store))
         self.requests: list[dict] = []
 
     def __call__(self, envelope: dict) -> dict:
@@ -27,20 +29,13 @@ class Recorded:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "closer.sqlite3")
-    yield store
-    store.close()
+def door(sqlite_store: SQLiteStore) -> Recorded:
+    return Recorded(sqlite_store)
 
 
 @pytest.fixture
-def door(store: SQLiteStore) -> Recorded:
-    return Recorded(store)
-
-
-@pytest.fixture
-def device(door: Recorded, store: SQLiteStore) -> Device:
-    return Device(door, store.local_household_id(), default_grammar())
+def device(door: Recorded, sqlite_store: SQLiteStore) -> Device:
+    return Device(door, sqlite_store.local_household_id(), default_grammar())
 
 
 def test_card_next_repeat_keeps_the_session(device: Device, door: Recorded) -> None:
@@ -115,10 +110,14 @@ def test_end_tells_the_skill(device: Device, door: Recorded) -> None:
     assert len(door.requests) == 2
 
 
-def test_household_id_from_env_or_store(store: SQLiteStore,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLOSER_HOUSEHOLD_ID", raising=False)
-    made = household_id(store)
-    assert made == store.local_household_id() and made.startswith("local.")
-    monkeypatch.setenv("CLOSER_HOUSEHOLD_ID", "kitchen")
-    assert household_id(store) == "kitchen"
+def test_household_id_from_config_or_store(tmp_path: Path) -> None:
+    config = Config.from_env({"CLOSER_DB": str(tmp_path / "closer.sqlite3")})
+    with local_device(config, None, default_grammar()) as device:
+        made = device.household_id
+    store = SQLiteStore(config.db_path)
+    try:
+        assert made == store.local_household_id() and made.startswith("local.")
+    finally:
+        store.close()
+    with local_device(config.but(household_id="kitchen"), None, default_grammar()) as device:
+        assert device.household_id == "kitchen"

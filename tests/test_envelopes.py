@@ -12,10 +12,11 @@ from ask_sdk_model.dialog_state import DialogState
 from ask_sdk_model.session_ended_reason import SessionEndedReason
 from ask_sdk_model.slu.entityresolution.status_code import StatusCode
 
-from speech.envelopes import (
+from closer.local import application_id
+from skill.config import Config
+from skill.envelopes import (
     LOCAL_APPLICATION_ID,
     Session,
-    application_id,
     intent_request,
     launch_request,
     session_ended_request,
@@ -121,8 +122,7 @@ def test_session_ended(session: Session, reason: str) -> None:
     assert envelope.request.reason == SessionEndedReason[reason]
 
 
-def test_application_id_follows_allowed_skill_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLOSER_SKILL_IDS", raising=False)
-    assert application_id() == LOCAL_APPLICATION_ID
-    monkeypatch.setenv("CLOSER_SKILL_IDS", " amzn1.ask.skill.one , amzn1.ask.skill.two")
-    assert application_id() == "amzn1.ask.skill.one"
+def test_application_id_follows_allowed_skill_ids() -> None:
+    assert application_id(Config.from_env({})) == LOCAL_APPLICATION_ID
+    configured = {"CLOSER_SKILL_IDS": " amzn1.ask.skill.one , amzn1.ask.skill.two"}
+    assert application_id(Config.from_env(configured)) == "amzn1.ask.skill.one"

@@ -4,42 +4,17 @@ against the live webhook, each checked against tests/fixtures/requests/expectati
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.alexa import check_alexa_limits, speech_text
-
-FIXTURES = Path(__file__).parent / "fixtures" / "requests"
-EXPECTATIONS: dict = yaml.safe_load((FIXTURES / "expectations.yaml").read_text())
-FIXTURE_USER = "amzn1.ask.account.AFIXTUREHOUSEHOLD"
-FIXTURE_APP = "amzn1.ask.skill.7d3c1b2e-closer-together-test"
-
-
-def load_fixture(name: str) -> dict:
-    """A recorded envelope with its timestamps moved to now.
-
-    The recordings carry the time they were captured, which the webhook rightly rejects as
-    stale (Amazon's 150 s tolerance), so request.timestamp - and eventCreationTime /
-    eventPublishingTime on skill events - are refreshed before the body is signed.
-    """
-    envelope = json.loads((FIXTURES / name).read_text())
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    request = envelope["request"]
-    for key in ("timestamp", "eventCreationTime", "eventPublishingTime"):
-        if key in request:
-            request[key] = now
-    return envelope
-
-
-def post_fixture(webhook, name: str) -> dict:
-    cloud = webhook.household(FIXTURE_USER)
-    status, answer = cloud.post_raw(json.dumps(load_fixture(name)).encode())
-    assert status == 200, (name, status, answer)
-    check_alexa_limits(answer)
-    return answer
+from tests.support.recorded import (
+    EXPECTATIONS,
+    FIXTURE_APP,
+    FIXTURE_USER,
+    FIXTURES,
+    check_behaves,
+    post_fixture,
+)
 
 
 def test_every_fixture_has_expectations() -> None:
@@ -71,24 +46,6 @@ def test_fixture_behaves(webhook, name: str) -> None:
     if expected.get("household"):
         webhook.store.update(FIXTURE_USER, **expected["household"])
     check_behaves(post_fixture(webhook, name), expected)
-
-
-def check_behaves(answer: dict, expected: dict) -> None:
-    """An answer against its fixture's expectation in expectations.yaml."""
-    response = answer.get("response", {})
-    text = speech_text(answer)
-    if expected.get("silent"):
-        assert "outputSpeech" not in response and text == "", text
-    for part in expected.get("says", []):
-        assert part in text, (part, text)
-    if "ends" in expected:
-        assert response.get("shouldEndSession") is expected["ends"], response
-    if "directive" in expected:
-        types = [d.get("type") for d in response.get("directives") or []]
-        assert expected["directive"] in types, types
-        if expected["directive"] == "Dialog.ElicitSlot":
-            assert response["directives"][0]["slotToElicit"] == "appreciation"
-            assert "reprompt" in response
 
 
 def test_skill_disabled_forgets_the_household(webhook) -> None:

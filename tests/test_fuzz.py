@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.envelopes import SKILL_ID, envelope
-from tests.fuzzing import database_digest, fuzz_pass
-from tests.live_server import LivePKI, LiveServer, speech
+from tests.support.envelopes import SKILL_ID, envelope
+from tests.support.fuzzing import database_digest, fuzz_pass
+from tests.support.live_server import LivePKI, LiveServer, speech
 
 EXAMPLES = 2000  # about half a minute on this machine
 

@@ -11,46 +11,17 @@ from ask_smapi_model.v1.skill.interaction_model.interaction_model_data import (
     InteractionModelData,
 )
 
+from tests.support.contract import (
+    BUILTIN_INTENTS,
+    CANONICAL_CATEGORIES,
+    CUSTOM_INTENTS,
+    SAMPLE_CHARS,
+    SLOT_REF,
+)
+
 MODEL_PATH = Path(__file__).resolve().parent.parent / "interaction_models" / "en-US.json"
 
-CUSTOM_INTENTS = {
-    "QuestionIntent": {"category": "CardCategory"},
-    "HugIntent": {"duration": "AMAZON.DURATION"},
-    "AppreciationRoundIntent": {},
-    "QuietAppreciationRoundIntent": {},
-    "ShareAppreciationIntent": {"appreciation": "AMAZON.SearchQuery"},
-    "CheckInIntent": {},
-    "JournalIntent": {},
-    "SetNamesIntent": {"firstName": "AMAZON.FirstName", "secondName": "AMAZON.FirstName"},
-    "ForgetUsIntent": {},
-}
-BUILTIN_INTENTS = {
-    "AMAZON.NextIntent",
-    "AMAZON.RepeatIntent",
-    "AMAZON.HelpIntent",
-    "AMAZON.StopIntent",
-    "AMAZON.CancelIntent",
-    "AMAZON.YesIntent",
-    "AMAZON.NoIntent",
-    "AMAZON.StartOverIntent",
-    "AMAZON.FallbackIntent",
-    "AMAZON.NavigateHomeIntent",
-}
-CANONICAL_CATEGORIES = {
-    "fun",
-    "deep",
-    "dreams",
-    "memories",
-    "gratitude",
-    "values",
-    "ideas",
-    "adventure",
-}
 MIN_SAMPLES = 30
-SLOT_REF = re.compile(r"\{([^{}]*)\}")
-# lowercase words, apostrophes, periods (abbreviations), spaces and {slot} references
-_TOKEN = r"(?:[a-z'.]+|\{[A-Za-z][A-Za-z0-9_]*\})"
-SAMPLE_CHARS = re.compile(rf"^{_TOKEN}(?: {_TOKEN})*$")
 
 
 @pytest.fixture(scope="module")

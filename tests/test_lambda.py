@@ -12,10 +12,10 @@ from types import ModuleType
 
 import pytest
 
-import skill.lambda_handler
+import skill.doors.lambda_handler
 from skill.store.sqlite import SQLiteStore
-from tests.alexa import check_alexa_limits
-from tests.test_fixtures import (
+from tests.support.alexa import check_alexa_limits
+from tests.support.recorded import (
     EXPECTATIONS,
     FIXTURE_APP,
     FIXTURE_USER,
@@ -45,7 +45,7 @@ def fn(db: Path, monkeypatch) -> Iterator[ModuleType]:
     monkeypatch.setenv("CLOSER_DB", str(db))
     monkeypatch.setenv("CLOSER_SKILL_IDS", FIXTURE_APP)
     monkeypatch.delenv("CLOSER_DATABASE_URL", raising=False)
-    yield importlib.reload(skill.lambda_handler)
+    yield importlib.reload(skill.doors.lambda_handler)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
@@ -84,7 +84,7 @@ def test_another_skills_request_is_refused_and_changes_nothing(fn: ModuleType, d
 def test_without_a_database_setting_the_cold_start_says_what_to_set(monkeypatch) -> None:
     monkeypatch.delenv("CLOSER_DB", raising=False)
     monkeypatch.delenv("CLOSER_DATABASE_URL", raising=False)
-    fn = importlib.reload(skill.lambda_handler)
+    fn = importlib.reload(skill.doors.lambda_handler)
     with pytest.raises(RuntimeError, match="CLOSER_DATABASE_URL"):
         fn.handler(load_fixture("launch.json"), LambdaContext())
 

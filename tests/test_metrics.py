@@ -13,9 +13,9 @@ import pytest
 
 from skill.app import build_skill
 from skill.config import Config
+from skill.doors.webhook import create_app
 from skill.store.sqlite import SQLiteStore
-from skill.webhook.app import create_app
-from tests.envelopes import envelope
+from tests.support.envelopes import envelope
 
 
 def _scrape(webhook) -> dict[str, float]:
@@ -89,14 +89,10 @@ def test_request_type_labels_come_from_a_fixed_set(webhook) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch):
+def app(tmp_path: Path):
     def make(token: str | None = None):
-        if token:
-            monkeypatch.setenv("CLOSER_METRICS_TOKEN", token)
-        else:
-            monkeypatch.delenv("CLOSER_METRICS_TOKEN", raising=False)
         store = SQLiteStore(tmp_path / "closer.sqlite3")
-        config = Config(db_path=tmp_path / "closer.sqlite3", verify=False)
+        config = Config(db_path=tmp_path / "closer.sqlite3", verify=False, metrics_token=token)
         return create_app(config, skill=build_skill(store))
 
     return make

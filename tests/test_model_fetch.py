@@ -106,14 +106,11 @@ def test_fetch_installs_the_model_and_says_where(server: str, tmp_path: Path) ->
     assert leftovers(dest.parent) == []
 
 
-def test_the_environment_variable_finds_an_installed_model(server: str, tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_the_configured_directory_finds_an_installed_model(server: str, tmp_path: Path) -> None:
     body = Files.files["/good.zip"]
     dest = fetch(Download(f"{server}/good.zip", sha(body), len(body)), tmp_path / "m")
-    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(dest))
-    assert find_model() == dest
-    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(tmp_path / "nothing-here"))
-    assert find_model() is None
+    assert find_model(dest) == dest
+    assert find_model(tmp_path / "nothing-here") is None
 
 
 @pytest.mark.parametrize(("path", "why"), [

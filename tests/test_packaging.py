@@ -17,9 +17,9 @@ from ask_smapi_model.v1.skill.interaction_model.interaction_model_data import (
 )
 from ask_smapi_model.v1.skill.manifest.skill_manifest_envelope import SkillManifestEnvelope
 
-from skill import packaging
-from skill.packaging import Options, PackageError, understand_example
-from tests.test_interaction_model import (
+from closer import packaging
+from closer.packaging import Options, PackageError, understand_example
+from tests.support.contract import (
     BUILTIN_INTENTS,
     CUSTOM_INTENTS,
     SAMPLE_CHARS,

@@ -11,7 +11,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
 from skill.serialize import FastSerializer
-from tests.envelopes import envelope, slot
+from tests.support.envelopes import envelope, slot
 
 REQUESTS = sorted((Path(__file__).parent / "fixtures" / "requests").glob("*.json"))
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import gunicorn.config
 from cryptography.hazmat.primitives import serialization
 
-from skill.webhook import server
-from tests.alexa import AlexaCloud
-from tests.certs import make_chain, make_root
-from tests.envelopes import SKILL_ID, envelope, slot
-from tests.processes import free_port, stop
+from skill.doors import server
+from tests.support.alexa import AlexaCloud
+from tests.support.certs import make_chain, make_root
+from tests.support.envelopes import SKILL_ID, envelope, slot
+from tests.support.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -139,7 +139,7 @@ def _names(first: str, second: str) -> dict:
 
 def test_closer_serve_and_gunicorn_conf_use_the_same_settings() -> None:
     done = subprocess.run([str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                           "--print-config", "skill.webhook.app:create_app()"],
+                           "--print-config", "skill.doors.webhook:create_app()"],
                           capture_output=True, text=True, cwd=ROOT, timeout=60,
                           env={**os.environ, "CLOSER_WORKERS": "3"})
     assert done.returncode == 0, done.stderr
@@ -164,7 +164,7 @@ def test_default_workers_follow_the_usable_cores() -> None:
 
 def test_gunicorn_with_the_conf_file_serves_with_verification_on(tmp_path: Path) -> None:
     cmd = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", "1",
-           "skill.webhook.app:create_app()"]
+           "skill.doors.webhook:create_app()"]
     with _running(cmd, tmp_path, {"CLOSER_BIND": "127.0.0.1:{port}"}) as served:
         assert _status(served.base + "/healthz") == 200
         assert _post(served.base, _launch()) == 400  # unsigned: verification is on

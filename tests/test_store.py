@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from skill.store import Appreciation, Household, Store, StoreUnavailable, open_store
+from skill.store import Appreciation, Household, Store, StoreUnavailable
 from skill.store.postgres import PostgresStore
 from skill.store.sqlite import SCHEMA_VERSION, SQLiteStore
-from tests.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.support.threads import run_threads
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 StoreFactory = Callable[[], Store]
@@ -45,25 +46,6 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 @pytest.fixture
 def store(store_factory: StoreFactory) -> Store:
     return store_factory()
-
-
-def run_threads(count: int, target: Callable[[int], None]) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
 
 
 # -- households ------------------------------------------------------------------------
@@ -463,23 +445,19 @@ def test_closed_store_raises(tmp_path: Path) -> None:
         store.load("h1")
 
 
-def test_open_store_sqlite_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLOSER_DATABASE_URL", raising=False)
-    explicit = tmp_path / "explicit.sqlite3"
-    store = open_store(db_path=str(explicit))
-    assert isinstance(store, SQLiteStore) and store.path == explicit
+def test_open_store_follows_the_configuration(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from skill.app import open_configured_store
+    from skill.config import Config
+
+    chosen = tmp_path / "env" / "closer.sqlite3"
+    store = open_configured_store(Config.from_env({"CLOSER_DB": str(chosen)}))
+    assert isinstance(store, SQLiteStore) and store.path == chosen
     store.close()
 
-    from_env = tmp_path / "env" / "closer.sqlite3"
-    monkeypatch.setenv("CLOSER_DB", str(from_env))
-    store = open_store()
-    assert isinstance(store, SQLiteStore) and store.path == from_env
-    store.close()
-
-    monkeypatch.delenv("CLOSER_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    store = open_store()
+    store = open_configured_store(Config.from_env({}))
     assert isinstance(store, SQLiteStore)
     assert store.path.name == "closer.sqlite3"
     assert "closer-together" in store.path.parts

@@ -14,7 +14,7 @@ import pytest
 
 from skill.store import StoreUnavailable
 from skill.store.postgres import SCHEMA_VERSION, PostgresStore
-from tests.pg_server import PostgresServer, find_pg_bin, running_server
+from tests.support.pg_server import PostgresServer, find_pg_bin, running_server
 
 T = TypeVar("T")
 pytestmark = pytest.mark.postgres

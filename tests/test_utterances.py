@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from tests.utterances import (
+from tests.support.utterances import (
     FIXTURES,
     REJECTIONS,
     Clip,

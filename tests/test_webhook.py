@@ -12,8 +12,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.envelopes import envelope, slot
-from tests.processes import free_port, stop, wait_until_up
+from tests.support.envelopes import envelope, slot
+from tests.support.processes import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOSER = str(Path(sys.executable).parent / "closer")
@@ -68,7 +68,7 @@ def test_signed_but_undeserializable_request_is_400(webhook) -> None:
     request["request"]["intent"]["confirmationStatus"] = "MAYBE"
     status, answer = webhook.household().post_raw(_json(request))
     assert status == 400
-    assert answer == {"error": "bad request"}
+    assert answer == {"error": "undeserializable request"}
 
 
 def test_signed_standard_request_without_session_or_intent_is_400(webhook) -> None:

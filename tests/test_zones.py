@@ -20,8 +20,8 @@ from skill.app import build_skill, invoke
 from skill.store import Appreciation
 from skill.store.sqlite import SQLiteStore
 from skill.zones import TimeZones, here
-from tests.alexa import speech_text
-from tests.envelopes import envelope
+from tests.support.alexa import speech_text
+from tests.support.envelopes import envelope
 
 USER = "amzn1.ask.account.ZONES"
 DEVICE = "amzn1.ask.device.KITCHEN/1"  # a slash, to check the id is quoted in the path

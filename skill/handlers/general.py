@@ -114,8 +114,8 @@ def unknown(turn: Turn) -> Response:
     return turn.say(f"I can't do that one. {TRY}", TRY, repeatable=False)
 
 
-def trouble(turn: Turn, storage: bool) -> Response:
-    if storage:
+def trouble(turn: Turn, store_unreachable: bool) -> Response:
+    if store_unreachable:
         return turn.say("Sorry, I can't reach my memory right now. Please try again in a moment.",
                         end=True)
     return turn.say("Sorry, something went wrong on my side. Please try again.", end=True)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 
-from speech.grammar import export, model
+import speech.grammar.export as export
+import speech.grammar.model as model
 from speech.grammar.correct import DEFAULT_CUTOFF, Corrector
 from speech.grammar.exact import ExactMatcher, Match
 from speech.grammar.model import Language

@@ -13,7 +13,6 @@ Streaming: `stream = recognizer.start(free_text=...)`, `stream.feed(chunk)` as a
 from __future__ import annotations
 
 import abc
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,13 +72,15 @@ class EngineUnavailable(RuntimeError):
     """The requested engine cannot run here (no model installed, for example)."""
 
 
-def open_recognizer(engine: str | None, grammar: Grammar) -> Recognizer:
+def open_recognizer(engine: str | None, grammar: Grammar,
+                    vosk_model: Path | None = None) -> Recognizer:
     """`engine` is "vosk", "pocketsphinx" or None: Vosk when a model is installed
-    (CLOSER_VOSK_MODEL or the user cache), else PocketSphinx with a one-line notice."""
+    (``vosk_model``, the configured directory, or the user cache), else PocketSphinx with
+    a one-line notice."""
     from speech.stt.models import find_model
 
     if engine == "vosk" or engine is None:
-        model = find_model()
+        model = find_model(vosk_model)
         if model is not None:
             from speech.stt.vosk import VoskRecognizer
 
@@ -97,8 +98,3 @@ def open_recognizer(engine: str | None, grammar: Grammar) -> Recognizer:
     from speech.stt.sphinx import SphinxRecognizer
 
     return SphinxRecognizer(grammar)
-
-
-def vosk_model_env() -> Path | None:
-    value = os.environ.get("CLOSER_VOSK_MODEL")
-    return Path(value).expanduser() if value else None

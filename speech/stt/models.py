@@ -21,8 +21,6 @@ from pathlib import Path, PurePosixPath
 
 import platformdirs
 
-from speech.stt import vosk_model_env
-
 # alphacephei.com publishes no checksum. These are the size and SHA-256 of the official
 # archive as independently recorded by several projects that pin it (they agree); see the
 # README. A mirror passed with --url is held to the same digest unless --sha256 overrides.
@@ -46,11 +44,11 @@ def is_model(path: Path) -> bool:
     return all((path / part).is_file() for part in _REQUIRED)
 
 
-def find_model() -> Path | None:
-    """The Vosk model to use: CLOSER_VOSK_MODEL if set (and valid), else the user cache."""
-    env = vosk_model_env()
-    if env is not None:
-        return env if is_model(env) else None
+def find_model(configured: Path | None = None) -> Path | None:
+    """The Vosk model to use: the configured directory (CLOSER_VOSK_MODEL) if any and
+    valid, else the user cache."""
+    if configured is not None:
+        return configured if is_model(configured) else None
     path = default_dir()
     return path if is_model(path) else None
 
@@ -148,11 +146,12 @@ def _install(unpacked: Path, dest: Path, tmp: Path) -> None:
         raise
 
 
-def fetch_main(args: argparse.Namespace) -> int:
+def fetch_main(args: argparse.Namespace, configured: Path | None = None) -> int:
+    """`closer model fetch`; ``configured``: the CLOSER_VOSK_MODEL directory, if set."""
     url = args.url or SMALL_EN_URL
     sha = args.sha256 or SMALL_EN_SHA256
     size = SMALL_EN_BYTES if sha.lower() == SMALL_EN_SHA256 else None
-    dest = Path(args.dest) if args.dest else (vosk_model_env() or default_dir())
+    dest = Path(args.dest) if args.dest else (configured or default_dir())
     print(f"Downloading {url}", file=sys.stderr)
     try:
         where = fetch(Download(url, sha, size), dest, progress=sys.stderr.isatty())
@@ -160,6 +159,6 @@ def fetch_main(args: argparse.Namespace) -> int:
         print(f"closer model fetch: {error}; nothing was installed", file=sys.stderr)
         return 1
     print(f"Vosk model installed in {where}")
-    if vosk_model_env() is None and where != default_dir():
+    if configured is None and where != default_dir():
         print(f"Set CLOSER_VOSK_MODEL={where} to use it.")
     return 0

@@ -1,69 +1,97 @@
-"""Alexa RequestEnvelope JSON for the local speaker, shaped exactly as Alexa sends it.
+"""Alexa request envelopes, for every door: what may come in, and how to make one.
 
-LaunchRequest, IntentRequest (every slot of the intent, filled ones with ``slotValue`` and,
-for custom slot types, entity-resolution ``resolutions``) and SessionEndedRequest. Which
-slot has which type comes from the interaction model, the one source of truth.
+The webhook and the Lambda entry check an envelope's application id and label its request
+type here; the local speaker builds the envelopes Alexa would send (LaunchRequest,
+IntentRequest with every slot of the intent, SessionEndedRequest), with slot types taken
+from the interaction model, the one source of truth.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
+from enum import StrEnum
 from typing import Protocol
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "interaction_models" / "en-US.json"
+from skill.interaction_model import InteractionModel, default_model
+
 LOCAL_APPLICATION_ID = "amzn1.ask.skill.closer-together-local-speaker"
 LOCAL_DEVICE_ID = "amzn1.ask.device.closer-together-local-speaker"
 LOCALE = "en-US"
 
+# Request types Alexa sends a custom skill; anything else is labelled "other".
+REQUEST_TYPES = frozenset({
+    "LaunchRequest", "IntentRequest", "SessionEndedRequest", "CanFulfillIntentRequest",
+    "System.ExceptionEncountered", "AlexaSkillEvent.SkillEnabled",
+    "AlexaSkillEvent.SkillDisabled", "AlexaSkillEvent.SkillPermissionAccepted",
+    "AlexaSkillEvent.SkillPermissionChanged", "AlexaSkillEvent.SkillAccountLinked",
+    "Connections.Response",
+})
+
+
+class Rejection(StrEnum):
+    """Why a request was refused, as a class: the metrics label and the HTTP status."""
+
+    TOO_LARGE = "too_large"
+    MALFORMED = "malformed"
+    SIGNATURE = "signature"
+    TIMESTAMP = "timestamp"
+    APPLICATION_ID = "application_id"
+    PROXIED = "proxied"
+
+    @property
+    def status(self) -> int:
+        return {Rejection.TOO_LARGE: 413, Rejection.PROXIED: 403}.get(self, 400)
+
+
+class VerificationError(Exception):
+    """A request was refused. ``reason`` is short, fixed text, safe to log; ``kind`` is its
+    class (signature problems unless said otherwise)."""
+
+    def __init__(self, reason: str, kind: Rejection = Rejection.SIGNATURE) -> None:
+        super().__init__(reason)
+        self.reason, self.kind = reason, kind
+
+
+def request_type_label(envelope: object) -> str:
+    """The request's type for logs and metrics, from a fixed set (never caller-made text)."""
+    request = envelope.get("request") if isinstance(envelope, dict) else None
+    kind = request.get("type") if isinstance(request, dict) else None
+    return kind if kind in REQUEST_TYPES else "other"
+
+
+def check_application_id(envelope: dict, allowed: Collection[str]) -> None:
+    """Refuse an envelope whose application id is not in ``allowed`` (empty: accept all)."""
+    if not allowed:
+        return
+    app_id = _dig(envelope, "context", "System", "application", "applicationId")
+    if not isinstance(app_id, str) or not app_id:
+        app_id = _dig(envelope, "session", "application", "applicationId")
+    if not isinstance(app_id, str) or not app_id:
+        raise VerificationError("missing application id", Rejection.APPLICATION_ID)
+    if app_id not in allowed:
+        raise VerificationError("unknown application id", Rejection.APPLICATION_ID)
+
+
+def _dig(obj: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+# -- building requests, as Alexa would send them -------------------------------------------
+
 
 class SlotLike(Protocol):
-    """What the grammar's SlotValue carries (speech.grammar.SlotValue)."""
+    """A heard slot value (speech.grammar.SlotValue has this shape)."""
 
     spoken: str
     value: str
     resolved_id: str | None
-
-
-@dataclass(frozen=True)
-class Model:
-    """The interaction model's slots: intent -> slot -> type, and custom values by id."""
-
-    slot_types: Mapping[str, Mapping[str, str]]
-    value_names: Mapping[str, Mapping[str, str]]  # custom type -> value id -> canonical name
-
-    def is_custom(self, slot_type: str) -> bool:
-        return slot_type in self.value_names
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH) -> Model:
-    language = json.loads(path.read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
-    slot_types = {
-        intent["name"]: {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
-        for intent in language["intents"]
-    }
-    names = {
-        kind["name"]: {
-            value.get("id") or value["name"]["value"]: value["name"]["value"]
-            for value in kind["values"]
-        }
-        for kind in language.get("types", [])
-    }
-    return Model(slot_types, names)
-
-
-def application_id() -> str:
-    """The skill id the local speaker sends: the first allowed id if CLOSER_SKILL_IDS is set
-    (so a webhook that checks ids accepts it), else a fixed local one."""
-    ids = [i.strip() for i in os.environ.get("CLOSER_SKILL_IDS", "").split(",") if i.strip()]
-    return ids[0] if ids else LOCAL_APPLICATION_ID
 
 
 @dataclass
@@ -71,7 +99,7 @@ class Session:
     """One Alexa session: its id, whether the next request is its first, its attributes."""
 
     household_id: str
-    app_id: str = field(default_factory=application_id)
+    app_id: str = LOCAL_APPLICATION_ID
     session_id: str = field(default_factory=lambda: f"amzn1.echo-api.session.{uuid.uuid4()}")
     new: bool = True
     attributes: dict = field(default_factory=dict)
@@ -87,11 +115,11 @@ def intent_request(
     slots: Mapping[str, SlotLike] | None = None,
     *,
     dialog_state: str | None = None,
-    model: Model | None = None,
+    model: InteractionModel | None = None,
 ) -> dict:
     """An IntentRequest carrying every slot the intent defines (unfilled ones without value)."""
-    model = model or load_model()
-    types = model.slot_types.get(intent, {})
+    model = model or default_model()
+    types = model.slot_types(intent)
     filled = dict(slots or {})
     unknown = set(filled) - set(types)
     if unknown:
@@ -115,22 +143,25 @@ def session_ended_request(session: Session, reason: str = "USER_INITIATED") -> d
     return _envelope(session, {"type": "SessionEndedRequest", "reason": reason})
 
 
-def _slot(session: Session, name: str, kind: str, heard: SlotLike | None, model: Model) -> dict:
+def _slot(session: Session, name: str, kind: str, heard: SlotLike | None,
+          model: InteractionModel) -> dict:
     slot: dict = {"name": name, "confirmationStatus": "NONE"}
     if heard is None:
         return slot
     # Alexa reports custom values as heard (resolution says which value they mean) and
     # built-in values normalized: AMAZON.DURATION as ISO-8601, a first name, the free text.
-    value = heard.spoken if model.is_custom(kind) else heard.value
+    custom = model.is_custom(kind)
+    value = heard.spoken if custom else heard.value
     slot.update(value=value, source="USER", slotValue={"type": "Simple", "value": value})
-    if model.is_custom(kind):
+    if custom:
         slot["resolutions"] = _resolutions(session, kind, heard.resolved_id, model)
     return slot
 
 
-def _resolutions(session: Session, kind: str, resolved_id: str | None, model: Model) -> dict:
+def _resolutions(session: Session, kind: str, resolved_id: str | None,
+                 model: InteractionModel) -> dict:
     authority = f"amzn1.er-authority.echo-sdk.{session.app_id}.{kind}"
-    name = model.value_names[kind].get(resolved_id or "")
+    name = model.types[kind].values.get(resolved_id or "")
     if resolved_id is None or name is None:
         return {"resolutionsPerAuthority": [
             {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}

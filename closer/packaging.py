@@ -22,9 +22,10 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE_MODEL = ROOT / "interaction_models" / "en-US.json"
-DEFAULT_OUT = ROOT / "deploy"
+from skill.interaction_model import MODEL_PATH as SOURCE_MODEL
+
+# Written where you run it, never over the tracked reference copy in deploy/.
+DEFAULT_OUT = Path("build") / "alexa"
 
 # Clearly not real: `.invalid` never resolves, and the words say what to do.
 PLACEHOLDER_ENDPOINT = "https://replace-with-your-host.invalid/alexa"
@@ -386,10 +387,8 @@ def options_of(package_dir: Path) -> Options:
 # --------------------------------------------------------------------------- command
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add `closer package` to the `closer` parser."""
-    pkg = commands.add_parser("package", help="build the Alexa skill package (ASK CLI v2) "
-                                              "from interaction_models/")
+def add_arguments(pkg: argparse.ArgumentParser) -> None:
+    """The options of `closer package`."""
     pkg.add_argument("--endpoint", default=PLACEHOLDER_ENDPOINT,
                      help="https://your.host/alexa (or a Lambda ARN)")
     pkg.add_argument("--ssl-certificate-type", choices=SSL_CERTIFICATE_TYPES, default="Trusted",
@@ -399,8 +398,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="your privacy policy (https)")
     pkg.add_argument("--out", type=Path, default=DEFAULT_OUT,
                      help="directory for ask-resources.json and skill-package/ "
-                          "(default: deploy/)")
-    pkg.set_defaults(func=main)
+                          f"(default: {DEFAULT_OUT}/)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -415,4 +413,5 @@ def main(args: argparse.Namespace) -> int:
     for placeholder in options.placeholders:
         print(f"closer package: placeholder {placeholder} - set --endpoint/--privacy-url "
               "before `ask deploy`", file=sys.stderr)
+    print(f"Next: cd {args.out} && ask deploy   (ASK CLI v2; it uploads skill-package/)")
     return 0

@@ -3,14 +3,17 @@
 Implements Amazon's "verify that the request was sent by Alexa" procedure with
 ``cryptography`` instead of flask-ask-sdk:
 
-1. ``SignatureCertChainUrl`` must point at ``https://s3.amazonaws.com[:443]/echo.api/...``.
-2. The PEM chain at that URL is downloaded (cached until the leaf expires) and the leaf must
-   chain to a trusted root, be currently valid and carry the SAN ``echo-api.amazon.com``.
+1. ``SignatureCertChainUrl`` must point at ``https://s3.amazonaws.com[:443]/echo.api/...``,
+   in its plain form: no query, fragment, empty or dot segments, nor escapes of them.
+2. The PEM chain at that URL is downloaded (cached until the leaf expires, in a bounded
+   cache; a failed download is remembered for a while, so no URL is fetched twice in a
+   row) and the leaf must chain to a trusted root, be currently valid and carry the SAN
+   ``echo-api.amazon.com``.
 3. ``Signature-256`` (base64) must be an RSA PKCS#1 v1.5 SHA-256 signature over the raw body.
 4. ``request.timestamp`` must be within the tolerance of the current time.
 
 Every failure raises :class:`VerificationError` whose ``reason`` is a short fixed string that
-never contains request content, so it is safe to log.
+never contains request content, so it is safe to log, and whose ``kind`` classifies it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable, Collection, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -37,6 +42,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID
 from cryptography.x509.verification import PolicyBuilder, Store
 from cryptography.x509.verification import VerificationError as _X509VerificationError
+
+from skill.envelopes import Rejection, VerificationError, check_application_id
 
 __all__ = [
     "ALEXA_SAN",
@@ -52,43 +59,46 @@ CERT_HOST = "s3.amazonaws.com"
 CERT_PATH_PREFIX = "/echo.api/"
 FETCH_TIMEOUT_S = 3.0
 MAX_CHAIN_BYTES = 64 * 1024
+# Distinct certificate URLs remembered (Amazon uses a handful), and how long a failed
+# download is remembered before that URL may be tried again.
+MAX_CACHED_URLS = 32
+FAILED_FETCH_TTL_S = 300.0
+
+V = TypeVar("V")
 
 HEADER_CERT_URL = "signaturecertchainurl"
 HEADER_SIGNATURE_256 = "signature-256"
 HEADER_SIGNATURE_SHA1 = "signature"
 
 
-class VerificationError(Exception):
-    """A request failed verification. ``reason`` is short and safe to log."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
 
 # --------------------------------------------------------------------------- certificate URL
 
 
 def check_cert_url(url: str) -> None:
-    """Validate ``SignatureCertChainUrl`` as Amazon requires; raise on any deviation."""
+    """Validate ``SignatureCertChainUrl`` as Amazon requires; raise on any deviation.
+
+    Beyond Amazon's rules, only the plain form of a URL is accepted (no query, fragment,
+    empty or dot segments, and no percent-escapes at all): every spelling of one file would
+    otherwise be a different cache key and a new download, before any signature is checked.
+    """
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
-    except (ValueError, TypeError, AttributeError) as exc:
+    except ValueError as exc:
         raise VerificationError("bad cert url") from exc
-    if parts.scheme.lower() != "https":
-        raise VerificationError("bad cert url")
-    if (parts.hostname or "").lower() != CERT_HOST:
-        raise VerificationError("bad cert url")
-    if parts.username is not None or parts.password is not None:
-        raise VerificationError("bad cert url")
-    if port is not None and port != 443:
-        raise VerificationError("bad cert url")
-    path = parts.path
-    if not path.startswith("/"):
-        raise VerificationError("bad cert url")
-    normalized = posixpath.normpath(path)
-    if not normalized.startswith(CERT_PATH_PREFIX):
+    plain = (
+        parts.scheme.lower() == "https"
+        and (parts.hostname or "").lower() == CERT_HOST
+        and parts.username is None and parts.password is None
+        and port in (None, 443)
+        and not parts.query and not parts.fragment and "?" not in url and "#" not in url
+        and "%" not in parts.path
+        and parts.path.startswith(CERT_PATH_PREFIX)
+        and posixpath.normpath(parts.path) == parts.path
+        and "//" not in parts.path
+    )
+    if not plain:
         raise VerificationError("bad cert url")
 
 
@@ -109,8 +119,9 @@ def _default_opener(url: str) -> bytes:
 class CertificateFetcher:
     """Downloads and caches the PEM certificate chain named by ``SignatureCertChainUrl``.
 
-    Chains are cached per URL until the leaf's ``not_valid_after``. Thread-safe; concurrent
-    requests for the same URL trigger only one download.
+    Chains are cached per URL until the leaf's ``not_valid_after``, and a failed download
+    for ``FAILED_FETCH_TTL_S``; both caches keep the ``MAX_CACHED_URLS`` most recently used
+    URLs. Thread-safe; concurrent requests for the same URL trigger only one download.
     """
 
     def __init__(
@@ -120,50 +131,88 @@ class CertificateFetcher:
     ) -> None:
         self._opener = opener or _default_opener
         self._clock = clock
-        self._cache: dict[str, tuple[float, list[x509.Certificate]]] = {}
+        self._chains: _Expiring[list[x509.Certificate]] = _Expiring(MAX_CACHED_URLS)
+        self._failures: _Expiring[VerificationError] = _Expiring(MAX_CACHED_URLS)
         self._lock = threading.Lock()
         self._url_locks: dict[str, threading.Lock] = {}
 
-    def _cached(self, url: str) -> list[x509.Certificate] | None:
-        with self._lock:
-            entry = self._cache.get(url)
-            if entry is None:
-                return None
-            expires, chain = entry
-            if self._clock() >= expires:
-                del self._cache[url]
-                return None
-            return list(chain)
-
     def fetch(self, url: str) -> list[x509.Certificate]:
         check_cert_url(url)
-        chain = self._cached(url)
-        if chain is not None:
-            return chain
+        found = self._remembered(url)
+        if found is not None:
+            return found
         with self._lock:
             url_lock = self._url_locks.setdefault(url, threading.Lock())
-        with url_lock:
-            chain = self._cached(url)
-            if chain is not None:
-                return chain
-            try:
-                data = self._opener(url)
-            except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
-                raise VerificationError("cert fetch failed") from exc
-            if len(data) > MAX_CHAIN_BYTES:
-                raise VerificationError("cert chain too large")
-            try:
-                chain = x509.load_pem_x509_certificates(data)
-            except ValueError as exc:
-                raise VerificationError("bad cert chain") from exc
-            if not chain:
-                raise VerificationError("bad cert chain")
-            expires = chain[0].not_valid_after_utc.timestamp()
+        try:
+            with url_lock:
+                found = self._remembered(url)
+                if found is not None:
+                    return found
+                try:
+                    chain = self._download(url)
+                except VerificationError as error:
+                    with self._lock:
+                        self._failures.put(url, error, self._clock() + FAILED_FETCH_TTL_S)
+                    raise
+                with self._lock:
+                    self._chains.put(url, chain, chain[0].not_valid_after_utc.timestamp())
+                return list(chain)
+        finally:
             with self._lock:
-                if self._clock() < expires:
-                    self._cache[url] = (expires, chain)
                 self._url_locks.pop(url, None)
-            return list(chain)
+
+    def _remembered(self, url: str) -> list[x509.Certificate] | None:
+        """The cached chain; raises the remembered failure; None when neither is known."""
+        now = self._clock()
+        with self._lock:
+            chain = self._chains.get(url, now)
+            failure = self._failures.get(url, now) if chain is None else None
+        if failure is not None:
+            raise VerificationError(failure.reason, failure.kind)
+        return list(chain) if chain is not None else None
+
+    def _download(self, url: str) -> list[x509.Certificate]:
+        try:
+            data = self._opener(url)
+        except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
+            raise VerificationError("cert fetch failed") from exc
+        if len(data) > MAX_CHAIN_BYTES:
+            raise VerificationError("cert chain too large")
+        try:
+            chain = x509.load_pem_x509_certificates(data)
+        except ValueError as exc:
+            raise VerificationError("bad cert chain") from exc
+        if not chain:
+            raise VerificationError("bad cert chain")
+        return chain
+
+
+class _Expiring(Generic[V]):  # noqa: UP046 - Python 3.11
+    """A small LRU map whose entries also expire at a given time (not thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: str, now: float) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if now >= expires:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: V, expires: float) -> None:
+        self._entries[key] = (expires, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # --------------------------------------------------------------------------- verifier
@@ -192,16 +241,16 @@ def _load_default_roots() -> list[x509.Certificate]:
 
 def _parse_timestamp(value: object) -> float:
     if isinstance(value, bool):
-        raise VerificationError("bad timestamp")
+        raise VerificationError("bad timestamp", Rejection.TIMESTAMP)
     if isinstance(value, int | float):
         # Some skill events carry epoch milliseconds.
         return value / 1000.0 if value > 1e11 else float(value)
     if not isinstance(value, str) or not value:
-        raise VerificationError("bad timestamp")
+        raise VerificationError("bad timestamp", Rejection.TIMESTAMP)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise VerificationError("bad timestamp") from exc
+        raise VerificationError("bad timestamp", Rejection.TIMESTAMP) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
@@ -232,8 +281,8 @@ class RequestVerifier:
         # once per request. A chain is the fetcher's cached certificate objects: they are
         # looked up by identity (kept alive here, so an id is never reused) and compared
         # with ``is``; a new download means new objects and a new validation.
-        self._trusted: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...], datetime,
-                                                   datetime]] = {}
+        self._trusted: OrderedDict[tuple[int, ...], tuple[tuple[x509.Certificate, ...],
+                                                          datetime, datetime]] = OrderedDict()
         self._trusted_lock = threading.Lock()
 
     def _check_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
@@ -249,6 +298,8 @@ class RequestVerifier:
         with self._trusted_lock:
             self._trusted[key] = (tuple(chain), max(c.not_valid_before_utc for c in chain),
                                   min(c.not_valid_after_utc for c in chain))
+            while len(self._trusted) > MAX_CACHED_URLS:
+                self._trusted.popitem(last=False)
         return leaf
 
     def _validate_chain(self, chain: list[x509.Certificate], now: datetime) -> x509.Certificate:
@@ -303,9 +354,11 @@ class RequestVerifier:
         try:
             envelope = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting
-            raise VerificationError("malformed json") from exc
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
-            raise VerificationError("malformed envelope")
+            raise VerificationError("malformed json", Rejection.MALFORMED) from exc
+        if not isinstance(envelope, dict):
+            raise VerificationError("json body is not an object", Rejection.MALFORMED)
+        if not isinstance(envelope.get("request"), dict):
+            raise VerificationError("malformed envelope", Rejection.MALFORMED)
         request = envelope["request"]
 
         ts = _parse_timestamp(request.get("timestamp"))
@@ -317,31 +370,7 @@ class RequestVerifier:
         )
         delta = now_ts - ts
         if delta > tolerance:
-            raise VerificationError("stale timestamp")
+            raise VerificationError("stale timestamp", Rejection.TIMESTAMP)
         if -delta > tolerance:
-            raise VerificationError("future timestamp")
+            raise VerificationError("future timestamp", Rejection.TIMESTAMP)
         return envelope
-
-
-# --------------------------------------------------------------------------- application id
-
-
-def _dig(obj: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def check_application_id(envelope: dict, allowed: Collection[str]) -> None:
-    """Reject envelopes whose application id is not in ``allowed`` (empty = accept all)."""
-    if not allowed:
-        return
-    app_id = _dig(envelope, "context", "System", "application", "applicationId")
-    if not isinstance(app_id, str) or not app_id:
-        app_id = _dig(envelope, "session", "application", "applicationId")
-    if not isinstance(app_id, str) or not app_id:
-        raise VerificationError("missing application id")
-    if app_id not in allowed:
-        raise VerificationError("unknown application id")

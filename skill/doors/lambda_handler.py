@@ -1,5 +1,5 @@
 """AWS Lambda entry point for publishers who host the skill there:
-handler ``skill.lambda_handler.handler``.
+handler ``skill.doors.lambda_handler.handler``.
 
 Alexa invokes a Lambda function directly, not over HTTPS, so there is no request signature
 to check: the function's Alexa Skills Kit trigger (with skill ID verification) decides who
@@ -15,15 +15,13 @@ only as an explicit choice (tests, a single long-lived container).
 from __future__ import annotations
 
 import logging
-import os
 
 from ask_sdk_core.skill import CustomSkill
 
 from skill import logs
-from skill.app import build_skill, invoke
+from skill.app import build_skill, invoke, open_configured_store
 from skill.config import Config
-from skill.store import open_store
-from skill.webhook.verify import VerificationError, check_application_id
+from skill.envelopes import VerificationError, check_application_id
 
 log = logging.getLogger("closer.lambda")
 
@@ -41,14 +39,14 @@ def skill() -> CustomSkill:
     if _skill is None:
         logs.setup()
         config = Config.from_env()
-        if not config.database_url and not os.environ.get("CLOSER_DB"):
+        if not config.database_url and not config.db_path_chosen:
             raise RuntimeError("set CLOSER_DATABASE_URL=postgresql://...: a Lambda "
                                "container's disk is temporary, so SQLite would lose households")
         if not config.skill_ids:
             log.warning("CLOSER_SKILL_IDS is not set: any skill allowed by the function's "
                         "trigger can invoke it")
         _allowed = config.skill_ids
-        _skill = build_skill(open_store(str(config.db_path), config.database_url))
+        _skill = build_skill(open_configured_store(config))
     return _skill
 
 

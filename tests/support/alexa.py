@@ -13,8 +13,8 @@ import uuid
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import ResponseEnvelope
 
-from tests.certs import sign
-from tests.envelopes import USER, envelope
+from tests.support.certs import sign
+from tests.support.envelopes import USER, envelope
 
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 MAX_SPEECH_CHARS = 8000
@@ -105,7 +105,7 @@ class AlexaCloud:
         return self.send(self._envelope("LaunchRequest"))
 
     def say(self, intent: str, **slot_values) -> dict:
-        from tests.envelopes import slot
+        from tests.support.envelopes import slot
 
         slots = {}
         for name, value in slot_values.items():

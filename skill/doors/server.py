@@ -19,7 +19,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 ALEXA_DEADLINE_S = 8  # Alexa gives up on an answer after this long
-_PREPARED = "CLOSER_METRICS_PREPARED_BY"
+_PREPARED = "METRICS_DIR_PREPARED_BY_PID"  # which process emptied the directory
 
 # gunicorn's own lines (worker boots, exits, timeouts) as JSON lines like ours. There is no
 # access log: paths alone say nothing our request lines do not, and headers carry ids.
@@ -98,17 +98,18 @@ def _worker_tmp_dir() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-def settings(bind: str = "127.0.0.1:8080", workers: int | None = None) -> dict[str, object]:
+def settings(bind: str = "127.0.0.1:8080", workers: int | None = None,
+             threads: int = 1) -> dict[str, object]:
     """Every gunicorn setting the webhook runs with."""
     return {
         "bind": [bind],
-        "workers": workers or int(os.environ.get("CLOSER_WORKERS") or 0) or default_workers(),
+        "workers": workers or default_workers(),
         "worker_class": "gthread",
         # One request at a time per worker: the work is Python on the CPU, and threads only
         # queued on the GIL (2 cores, make bench: 4 threads per worker ~1,900 req/s at p99
         # 16 ms, 1 thread ~2,000 req/s at p99 7-10 ms). Keep-alive connections still wait
         # in the worker's poller. CLOSER_THREADS raises it where the store is far away.
-        "threads": int(os.environ.get("CLOSER_THREADS") or 1),
+        "threads": threads,
         # A worker that stops reporting for this long is killed and replaced: less than
         # Alexa's deadline. (With threads a slow *request* is bounded by the store's own
         # timeouts instead; Alexa drops the answer after 8 s either way.)
@@ -125,7 +126,7 @@ def settings(bind: str = "127.0.0.1:8080", workers: int | None = None) -> dict[s
         "worker_tmp_dir": _worker_tmp_dir(),  # heartbeats on tmpfs, never a slow disk
         "forwarded_allow_ips": "127.0.0.1,::1",  # the reverse proxy on this box
         "accesslog": None,
-        "logger_class": "skill.webhook.server.NoAccessLog",
+        "logger_class": "skill.doors.server.NoAccessLog",
         "errorlog": "-",
         "loglevel": "info",
         "logconfig_dict": LOGCONFIG,
@@ -153,7 +154,20 @@ class _Gunicorn(BaseApplication):
         return self.factory()
 
 
-def run(factory: Callable[[], Flask], host: str, port: int, workers: int | None = None) -> None:
-    """Serve ``factory()`` with :func:`settings` until stopped (SIGHUP reloads gracefully)."""
-    _Gunicorn(factory, settings(f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                                workers)).run()
+def run(factory: Callable[[], Flask], bind: str, workers: int | None = None,
+        threads: int = 1, when_ready: Callable[[int], None] | None = None) -> None:
+    """Serve ``factory()`` with :func:`settings` until stopped (SIGHUP reloads gracefully).
+    ``when_ready(port)`` is called once the port is bound (port 0 binds a free one)."""
+    options = settings(bind, workers, threads)
+    if when_ready is not None:
+        options["when_ready"] = lambda server: when_ready(_bound_port(server))
+    _Gunicorn(factory, options).run()
+
+
+def _bound_port(arbiter: object) -> int:
+    listener = arbiter.LISTENERS[0]  # type: ignore[attr-defined]
+    return int(listener.sock.getsockname()[1])
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "utterances"
 MANIFEST = FIXTURES / "manifest.jsonl"
 MODEL = ROOT / "interaction_models" / "en-US.json"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port
+from tests.support.processes import free_port
 
 PG_USER = "postgres"  # the database superuser created by initdb
 OS_USER = "postgres"  # the system account the server runs as when we are root

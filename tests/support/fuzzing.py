@@ -29,9 +29,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.certs import sign, sign_sha1
-from tests.envelopes import envelope, slot
-from tests.live_server import LivePKI, LiveServer
+from tests.support.certs import sign, sign_sha1
+from tests.support.envelopes import envelope, slot
+from tests.support.live_server import LivePKI, LiveServer
 
 NOW = "__NOW__"  # replaced by the current time when the example is sent
 USERS = [f"amzn1.ask.account.FUZZ{i}" for i in range(3)]

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from skill.webhook.verify import CertificateFetcher, RequestVerifier
+from skill.doors.verify import CertificateFetcher, RequestVerifier
 
 ALEXA_SAN = "echo-api.amazon.com"
 

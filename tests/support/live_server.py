@@ -1,6 +1,6 @@
 """A real webhook process on a loopback port, for tests and bench/loadtest.py.
 
-gunicorn (gthread workers, as in production) serves ``tests.live_server:app()``: the real
+gunicorn (gthread workers, as in production) serves ``tests.support.live_server:app()``: the real
 ``create_app`` and skill, the store from ``CLOSER_DB`` or ``CLOSER_DATABASE_URL``, and
 Amazon request verification ON. The only stand-in is the certificate download: the chain
 for the (validated) s3.amazonaws.com URL is read from ``LIVE_CHAIN_PEM``, and the test
@@ -26,10 +26,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 
-from tests.certs import Chain, file_verifier, make_chain, make_root, sign
-from tests.processes import free_port
+from tests.support.certs import Chain, file_verifier, make_chain, make_root, sign
+from tests.support.processes import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-live.pem"
 
 
@@ -37,7 +37,7 @@ def app() -> Flask:
     """The gunicorn factory (runs in each worker)."""
     from skill import logs
     from skill.config import Config
-    from skill.webhook.app import create_app
+    from skill.doors.webhook import create_app
 
     logs.setup(getattr(logging, os.environ.get("LIVE_LOG_LEVEL", "WARNING")))
     verifier = file_verifier(Path(os.environ["LIVE_CHAIN_PEM"]), Path(os.environ["LIVE_ROOT_PEM"]))
@@ -99,7 +99,7 @@ class LiveServer:
                    "-w", str(self.workers), "--threads", str(self.threads),
                    "--timeout", "7", "--graceful-timeout", "10", "--keep-alive", "5",
                    "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                   "tests.live_server:app()"]
+                   "tests.support.live_server:app()"]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log,
                                      start_new_session=True)

@@ -1,0 +1,165 @@
+"""The local speaker put together: `closer chat` and `closer speaker`.
+
+A device (speech.device) talks to the skill through a door: the skill in this process on the
+configured store, or a webhook (``--endpoint URL``). The household is the configured one,
+or this machine's own, kept in the store (or, with a webhook and no store here, in a small
+file beside the data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from ask_sdk_core.skill import CustomSkill
+
+from skill.app import build_skill, invoke, open_configured_store
+from skill.config import Config
+from skill.envelopes import LOCAL_APPLICATION_ID
+from speech.device import Device, DoorError, Webhook
+
+
+class InProcess:
+    """The skill in this process, as a door."""
+
+    def __init__(self, skill: CustomSkill) -> None:
+        self._skill = skill
+
+    def __call__(self, envelope: dict) -> dict:
+        return invoke(self._skill, envelope)
+
+
+@contextmanager
+def local_device(config: Config, endpoint: str | None, grammar: Any) -> Iterator[Device]:
+    """A device for this machine's household, through the door ``endpoint`` names."""
+    app_id = application_id(config)
+    if endpoint:
+        household = config.household_id or _household_file(config.db_path.parent)
+        device = Device(Webhook(endpoint), household, grammar, app_id=app_id)
+        try:
+            yield device
+        finally:
+            device.end()
+        return
+    store = open_configured_store(config)
+    try:
+        household = config.household_id or store.local_household_id()
+        device = Device(InProcess(build_skill(store)), household, grammar, app_id=app_id)
+        try:
+            yield device
+        finally:
+            device.end()
+    finally:
+        store.close()
+
+
+def application_id(config: Config) -> str:
+    """The skill id the local speaker sends: the first allowed id if any are configured (so
+    a webhook that checks ids accepts it), else a fixed local one."""
+    return config.skill_ids[0] if config.skill_ids else LOCAL_APPLICATION_ID
+
+
+def _household_file(folder: Path) -> str:
+    """This machine's household id when no store is open here: made once, kept in a file."""
+    path = folder / "household-id"
+    with suppress(FileNotFoundError):
+        return path.read_text(encoding="utf-8").strip()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made = f"local.{secrets.token_hex(16)}"
+    path.write_text(made + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return made
+
+
+def quiet_logs() -> None:
+    """The skill logs a JSON line per request on stderr; a conversation on a terminal keeps
+    only warnings and errors."""
+    logging.getLogger("closer").setLevel(logging.WARNING)
+
+
+def load_grammar() -> Any:
+    from speech.grammar import default_grammar
+
+    return default_grammar()
+
+
+# -- closer chat ----------------------------------------------------------------------------
+
+
+def chat(args: argparse.Namespace, config: Config) -> int:
+    """Type what the speaker would hear; read what it says. A blank line or EOF ends."""
+    from speech.tts import readable
+
+    quiet_logs()
+    interactive = sys.stdin.isatty()
+    with local_device(config, args.endpoint, load_grammar()) as device:
+        try:
+            for line in _typed_lines(interactive):
+                if not interactive:
+                    print(f"you: {line}")
+                reply = device.hear(line)
+                print(f"closer: {readable(reply.ssml) if reply.ssml else '(says nothing)'}",
+                      flush=True)
+        except DoorError as error:
+            print(f"closer chat: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _typed_lines(interactive: bool) -> Iterator[str]:
+    while True:
+        try:
+            line = input("you: ") if interactive else sys.stdin.readline()
+        except EOFError:
+            return
+        if not interactive and not line:
+            return
+        if not line.strip():
+            return
+        yield line.strip()
+
+
+# -- closer speaker -------------------------------------------------------------------------
+
+
+def speaker(args: argparse.Namespace, config: Config) -> int:
+    from speech import speaker as parts
+    from speech.stt import open_recognizer
+    from speech.tts import NoSoundDevice, Voice, check_output
+
+    quiet_logs()
+    out_dir = Path(args.out) if args.out else None
+    try:
+        source = parts.WavTurns(args.wav) if args.wav else parts.Microphone()
+        if out_dir is None:
+            check_output()
+    except parts.NoMicrophone as error:
+        print(f"closer speaker: {error}. Use --wav FILE... to play recorded turns instead.",
+              file=sys.stderr)
+        return 1
+    except NoSoundDevice as error:
+        print(f"closer speaker: {error}", file=sys.stderr)
+        return 1
+    grammar = load_grammar()
+    try:
+        ears = parts.Ears(open_recognizer(args.engine, grammar, config.vosk_model))
+    except RuntimeError as error:  # speech.stt.EngineUnavailable: no model for --engine
+        print(f"closer speaker: {error}", file=sys.stderr)
+        return 1
+    with local_device(config, args.endpoint, grammar) as device:
+        if not args.wav:
+            print(f'Listening. Say "{parts.PHRASE}", then what you would like. Ctrl-C stops.',
+                  file=sys.stderr)
+        report = parts.Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
+        try:
+            parts.run(device, ears, parts.Mouth(Voice(), out_dir), source, report)
+        except DoorError as error:
+            print(f"closer speaker: {error}", file=sys.stderr)
+            return 1
+    return 0
