@@ -10,9 +10,9 @@ classify(said), in this order:
      you yelled at me"); or a hurt feeling opening the answer or a clause after "but"/"nothing"
      ("I'm still hurt", "it hurt when...", "I didn't like how you...").
   2. Openers come off the front: fillers and thinking aloud ("um", "let me think"), the
-     thanked partner's reaction ("aw", "thank you love", "that's so kind") unless "for",
-     "that" or "to" follows ("thank you for dinner" is the appreciation itself), and hedges
-     ("I don't know", "maybe").
+     thanked partner's reaction ("aw", "thank you love", "that's so kind") unless "for" or
+     "to" follows ("thank you for dinner" is the appreciation itself), and hedges ("I don't
+     know", "maybe").
   3. Nothing left: NOTHING after a hedge, THANKS after a reaction, else HESITATION.
   4. With a trailing "really", "tonight", "please"... ignored: a pass ("pass", "skip me", "not
      tonight") is PASS; "nothing really", "can't think of anything", alone or with a reason,
@@ -22,8 +22,9 @@ classify(said), in this order:
 mirror(said, giver, receiver) is one sentence per sentence said, each opening with the giver's
 name, told to the receiver ("you" stays "you"); retell(...) is the same for the journal with
 both names and no "you". The giver's "I/me/my" become the name ("Ana's"), never a gendered
-or ambiguous pronoun; "we/us/our" become "you two / the two of you / your" (journal: "the two
-of them / their"). The frame keeps the giver's own verb:
+or ambiguous pronoun; "we/us" become "you two / the two of you" and "our" "the" ("the walk"),
+or "your" for what is plainly shared ("your anniversary"); the journal says "the two of them"
+and "their". The frame keeps the giver's own verb:
   "I love how you cook"            -> "Ana loves how you cook"
   "thank you for dinner"           -> "Ana thanks you for dinner"    (journal: "thanked Jo")
   "you're amazing", "you look..."  -> "Ana thinks you're amazing"    (journal: "said")
@@ -96,7 +97,8 @@ _PASSES = _phrases("""pass, i pass, i will pass, i am going to pass, i would lik
     let us skip, can we skip, can i skip, i will skip, i am going to skip, next, not tonight,
     not now, not today, tomorrow, another time, some other time, later, i would rather not,
     i would rather not say, i do not want to, i do not want to say, i do not want to answer,
-    i will sit this one out, i am out, no, nope, no thanks, no thank you""")
+    i will sit this one out, i am out, no, nope, no thanks, no thank you, can you skip me,
+    could you skip me, you can skip me, please skip me""")
 _NOTHINGS = _phrases("""nothing, nothing much, nothing special, nothing in particular,
     not much, not really, nothing comes to mind, nothing i can think of,
     i can not think of anything, can not think of anything, i can not think of one,
@@ -104,7 +106,7 @@ _NOTHINGS = _phrases("""nothing, nothing much, nothing special, nothing in parti
     i have not got anything, i got nothing, i have nothing, i did not appreciate anything,
     i do not appreciate anything, there was nothing, there is nothing, nothing to say,
     i do not have one, i did not notice anything, my mind is blank, i am drawing a blank,
-    i do not know, i dunno, i have no idea, no idea, not sure, i am not sure""")
+    i do not know, i have no idea, no idea, not sure, i am not sure""")
 # After a bare "nothing", a verb makes it praise: "nothing beats your pancakes".
 _NOTHING_VERBS = _words_of("beats compares tops is makes feels could can would will says means "
                            "matters")
@@ -127,6 +129,10 @@ _HURTS = _phrases("""you hurt me, hurt me, hurt my feelings, you ignored me, ign
     you made me feel stupid, you made me feel terrible, you made me feel awful,
     you made me feel alone, you made me feel invisible, you made me feel worthless,
     you made me feel unwanted, you made me feel ignored, you broke your promise,
+    you did not call, you did not text, you did not say goodnight, you did not notice me,
+    you never call, you did not even say, you did not even call, you did not even text,
+    you did not even notice, you did not even ask, you did not even look at me,
+    you did not even listen, you did not even thank me, you did not even reply,
     broke my heart, upset with you, upset at you, angry with you, angry at you, mad at you,
     annoyed with you, annoyed at you, furious with you, frustrated with you,
     disappointed in you, disappointed with you, hurt by you, thank you for nothing,
@@ -193,10 +199,14 @@ _HABITS = frozenset({"always", "never", "usually", "often", "sometimes"})
 _THIRD_PERSON = {"am": "is", "are": "is", "were": "was", "have": "has", "be": "is"}
 _NEGATIVE = {"does": "doesn't", "has": "hasn't", "is": "isn't", "was": "wasn't"}
 # Words that start a phrase but are not verbs: "you two", "you and me", "I too".
-_NOT_VERBS = _PREPOSITIONS | _SUBJECTS | _words_of("and or two both guys all too yourself "
-                                                   "myself alone the a an not")
+_NOT_VERBS = (_PREPOSITIONS - {"like"}) | _SUBJECTS | _words_of(
+    "and or two both guys all too yourself myself alone the a an not")
 _EXPERIENCES = _words_of("having getting spending feeling waking seeing hearing sleeping "
                          "talking")
+# What "our" keeps as "your" when said to one partner ("your anniversary"); anything else
+# becomes "the" ("the walk"), since "your walk" would sound like the listener's alone.
+_SHARED = _words_of("home house flat place life lives relationship marriage anniversary "
+                    "wedding family future love first song story")
 # -ing words that are no gerund: nouns, and adjectives ("you were amazing").
 _NOT_GERUNDS = _words_of("thing nothing something anything everything morning evening wedding "
                          "building painting feeling ring spring king darling amazing loving "
@@ -314,14 +324,14 @@ def _judge(words: list[str]) -> tuple[Answer, int]:
                 "pause": Answer.HESITATION}[kind], at
     if len(rest) == _longest(rest, _PASSES) or len(said) == _longest(said, _PASSES):
         return Answer.PASS, at
-    if nothing := _longest(rest, _NOTHINGS):
+    if nothing := _longest(said, _NOTHINGS):
         but = at + nothing
         while but < len(words) and words[but] in _INTENSIFIERS:
             but += 1
         if words[but:but + 1] == ["but"] and words[but + 1:]:  # "nothing really, but..."
             answer, start = _judge(words[but + 1:])
             return answer, but + 1 + start
-        praise = nothing == 1 and rest[1:2] and rest[1] in _NOTHING_VERBS  # "nothing beats..."
+        praise = nothing == 1 and said[1:2] and said[1] in _NOTHING_VERBS  # "nothing beats..."
         if not praise:
             return Answer.NOTHING, at
     return Answer.APPRECIATION, at
@@ -408,25 +418,26 @@ def retell(said: str, giver: str, receiver: str) -> str:
 
 def _tell(said: str, giver: str, receiver: str, journal: bool) -> str:
     tokens = _tokens(said)
-    words = [w for w in _words(tokens) if w.low not in ".!?"]
-    sentences = [list(group) for ends, group in groupby(
-        _words(tokens), key=lambda w: w.low in ".!?") if not ends]
+    sentences = [list(group) for end, group in groupby(
+        _words(tokens), key=lambda w: w.low in ".!?") if not end]
+    thanks = _FRAMES["thanks"][journal].format(giver=giver, receiver=receiver)
     told = []
     for sentence in sentences:
-        lows = [w.low for w in sentence]
-        answer, start = _judge(lows)
-        if answer is Answer.THANKS and told:  # "I loved dinner. Thank you." -> "thanks you"
-            told.append(_FRAMES["thanks"][journal].format(giver=giver, receiver=receiver))
-        elif answer is Answer.APPRECIATION:
+        answer, start = _judge([w.low for w in sentence])
+        if answer is Answer.APPRECIATION:
             told.append(_sentence(sentence[start:], tokens, giver, receiver, journal))
+        elif answer is Answer.THANKS and told:  # "I loved dinner. Thank you."
+            told.append(thanks)
+    if told:
+        return ". ".join(told)
+    # Not an appreciation (callers ask classify() first): said as heard, fillers aside.
+    words = [word for sentence in sentences for word in sentence]
     if not words:
         return ""
-    if not told and classify(said) is Answer.THANKS:
-        told.append(_FRAMES["thanks"][journal].format(giver=giver, receiver=receiver))
-    elif not told:  # not an appreciation after all: say it as heard, fillers aside
-        told.append(_sentence(words[_opening([w.low for w in words])[0]:] or words,
-                              tokens, giver, receiver, journal))
-    return ". ".join(told)
+    if classify(said) is Answer.THANKS:
+        return thanks
+    start, _ = _opening([w.low for w in words])
+    return _sentence(words[start:] or words, tokens, giver, receiver, journal)
 
 
 def _sentence(words: list[_Word], tokens: list[str], giver: str, receiver: str,
@@ -554,6 +565,8 @@ def _voice(words: list[_Word], giver: str, receiver: str | None) -> list[tuple[s
             out.append((name, token))
             if _is_subject(lows, i) and low in {"i", "you"}:
                 skip = _agree(words, i + 1, out)
+        elif low == "thank" and nxt == "you" and (i == 0 or lows[i - 1] in {"and", "but", "so"}):
+            out.append(("thanks", token))  # "I'm sorry I was grumpy and thank you for..."
         elif low in {"my", "mine"} or (receiver and low in {"your", "yours"}):
             out.append((f"{giver if low in {'my', 'mine'} else receiver}'s", token))
         else:
@@ -562,24 +575,30 @@ def _voice(words: list[_Word], giver: str, receiver: str | None) -> list[tuple[s
 
 
 def _plural(lows: list[str], i: int, mirrored: bool) -> tuple[str, int]:
-    """First-person plural (and, in the journal, "you two"): the words it becomes and how
-    many more words it used, or ("", 0)."""
-    low, nxt = lows[i], lows[i + 1]
-    pairs = {("we", "both"): ("you both", "they both"), ("we", "all"): ("you all", "they all"),
-             ("us", "both"): ("both of you", "both of them"), ("us", "all"): ("everyone",) * 2,
-             ("you", "two"): ("", "the two of them"), ("you", "both"): ("", "they both"),
-             ("you", "guys"): ("", "the two of them")}
-    if (low, nxt) in pairs and (said := pairs[low, nxt][not mirrored]):
-        return said, 1
-    if lows[i:i + 3] in (["both", "of", "us"], ["all", "of", "us"]):
-        return ("both of you", "both of them", "everyone", "everyone")[
-            (low == "all") * 2 + (not mirrored)], 2
-    if lows[i:i + 3] == ["the", "two", "of"] and lows[i + 3] == "us":
-        return ("the two of you", "the two of them")[not mirrored], 3
-    single = {"we": ("you two", "the two of them"), "us": ("the two of you", "the two of them"),
-              "our": ("your", "their"), "ours": ("yours", "theirs"),
-              "ourselves": ("yourselves", "themselves")}
-    return (single[low][not mirrored], 0) if low in single else ("", 0)
+    """The couple together ("we", "both of us"; in the journal also "you two"): what it
+    becomes and how many more words it used, or ("", 0)."""
+    if lows[i] == "our" and mirrored and not _SHARED.intersection(lows[i + 1:i + 3]):
+        return "the", 0  # "you planned our weekend": "your weekend" would sound like Jo's
+    for phrase, (said_to_one, told) in _TOGETHER.items():
+        if tuple(lows[i:i + len(phrase)]) == phrase and (said_to_one if mirrored else told):
+            return (said_to_one if mirrored else told), len(phrase) - 1
+    return "", 0
+
+
+# The couple together -> (said to one partner, told in the journal); longest first. "" keeps
+# the words as they are.
+_TOGETHER = {
+    ("the", "two", "of", "us"): ("the two of you", "the two of them"),
+    ("both", "of", "us"): ("both of you", "both of them"),
+    ("all", "of", "us"): ("everyone", "everyone"),
+    ("we", "both"): ("you both", "they both"), ("we", "all"): ("you all", "they all"),
+    ("us", "both"): ("both of you", "both of them"), ("us", "all"): ("everyone", "everyone"),
+    ("you", "two"): ("", "the two of them"), ("you", "both"): ("", "they both"),
+    ("you", "guys"): ("", "the two of them"),
+    ("we",): ("you two", "the two of them"), ("us",): ("the two of you", "the two of them"),
+    ("our",): ("your", "their"), ("ours",): ("yours", "theirs"),
+    ("ourselves",): ("yourselves", "themselves"),
+}
 
 
 def _is_subject(lows: list[str], i: int) -> bool:
