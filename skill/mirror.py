@@ -215,6 +215,23 @@ _NOT_GERUNDS = _words_of("thing nothing something anything everything morning ev
                          "refreshing touching")
 _YOURS = frozenset({"you", "your", "yours", "yourself", "together", "we", "us", "our"})
 
+_SUBJECT_PHRASES = _phrases("""you and me, you and i, me and you, you, we, both of us, all of us,
+    the two of us, us both""")
+# The couple together -> (said to one partner, told in the journal); longest first. "" keeps
+# the words as they are.
+_TOGETHER = {
+    ("the", "two", "of", "us"): ("the two of you", "the two of them"),
+    ("both", "of", "us"): ("both of you", "both of them"),
+    ("all", "of", "us"): ("everyone", "everyone"),
+    ("we", "both"): ("you both", "they both"), ("we", "all"): ("you all", "they all"),
+    ("us", "both"): ("both of you", "both of them"), ("us", "all"): ("everyone", "everyone"),
+    ("you", "two"): ("", "the two of them"), ("you", "both"): ("", "they both"),
+    ("you", "guys"): ("", "the two of them"),
+    ("we",): ("you two", "the two of them"), ("us",): ("the two of you", "the two of them"),
+    ("our",): ("your", "their"), ("ours",): ("yours", "theirs"),
+    ("ourselves",): ("yourselves", "themselves"),
+}
+
 _FRAMES = {  # frame -> (said to the receiver, told in the journal)
     "thanks": ("{giver} thanks you", "{giver} thanked {receiver}"),
     "know": ("{giver} wants you to know", "{giver} wanted {receiver} to know"),
@@ -505,10 +522,6 @@ def _frame(words: list[_Word]) -> tuple[str, list[_Word]]:
     return "appreciated", words
 
 
-_SUBJECT_PHRASES = _phrases("""you and me, you and i, me and you, you, we, both of us, all of us,
-    the two of us, us both""")
-
-
 def _new(low: str) -> _Word:
     return _Word(low, -1)
 
@@ -583,22 +596,6 @@ def _plural(lows: list[str], i: int, mirrored: bool) -> tuple[str, int]:
         if tuple(lows[i:i + len(phrase)]) == phrase and (said_to_one if mirrored else told):
             return (said_to_one if mirrored else told), len(phrase) - 1
     return "", 0
-
-
-# The couple together -> (said to one partner, told in the journal); longest first. "" keeps
-# the words as they are.
-_TOGETHER = {
-    ("the", "two", "of", "us"): ("the two of you", "the two of them"),
-    ("both", "of", "us"): ("both of you", "both of them"),
-    ("all", "of", "us"): ("everyone", "everyone"),
-    ("we", "both"): ("you both", "they both"), ("we", "all"): ("you all", "they all"),
-    ("us", "both"): ("both of you", "both of them"), ("us", "all"): ("everyone", "everyone"),
-    ("you", "two"): ("", "the two of them"), ("you", "both"): ("", "they both"),
-    ("you", "guys"): ("", "the two of them"),
-    ("we",): ("you two", "the two of them"), ("us",): ("the two of you", "the two of them"),
-    ("our",): ("your", "their"), ("ours",): ("yours", "theirs"),
-    ("ourselves",): ("yourselves", "themselves"),
-}
 
 
 def _is_subject(lows: list[str], i: int) -> bool:
