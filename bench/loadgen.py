@@ -170,7 +170,7 @@ class Device:
                     home.hugs_unacked += 1
             elif label.startswith("share:"):
                 text = label.split(":", 1)[1]
-                if outcome == "ok" and "appreciated this about you" in said:
+                if outcome == "ok" and f"note {text.rsplit(' ', 1)[-1]}" in said:  # mirrored
                     home.appreciations_acked.add(text)
                 else:
                     home.appreciations_unacked.add(text)

@@ -48,15 +48,14 @@ def test_appreciation_round_and_the_journal_after_a_restart(tmp_path: Path) -> N
     assert "Tell me your two first names" in replies[0]
     assert "keep your appreciations in a private journal" in replies[1]
     assert replies[2].endswith("Sam, what's one thing you appreciated about Alex today?")
-    assert "Alex, Sam appreciated this about you: you made them laugh at dinner when they " \
-           "were tired. [1 s pause] Alex, what's one thing you appreciated about Sam today?" \
-           in replies[3]
-    assert "Sam, Alex appreciated this about you: you called their mom." in replies[4]
+    assert "Alex, Sam appreciated that you made Sam laugh at dinner when Sam was tired. " \
+           "[1 s pause] Alex, what's one thing you appreciated about Sam today?" in replies[3]
+    assert "Sam, Alex loved that you called Alex's mom." in replies[4]
     assert replies[4].endswith("Goodnight.")
     assert "laugh" not in done.stderr and "Sam" not in done.stderr  # nothing said is logged
     # A new process on the same store is the same household: the journal is still there.
     (journal,) = said(chat(tmp_path / "db", "read our journal"))
-    assert "Sam appreciated that Alex made them laugh at dinner" in journal
+    assert "Sam appreciated that Alex made Sam laugh at dinner" in journal
 
 
 @pytest.mark.parametrize(("answer", "kept"), [
@@ -68,7 +67,7 @@ def test_the_journal_offer_answered_in_a_few_words(tmp_path: Path, answer: str, 
     replies = said(chat(tmp_path / "db", "start our appreciation round", "we're sam and alex",
                         answer, "you fixed the bike", "you let me sleep in", "read our journal"))
     assert replies[2].endswith("Sam, what's one thing you appreciated about Alex today?")
-    assert ("Alex appreciated that Sam let them sleep in" in replies[-1]) is kept
+    assert ("Alex appreciated that Sam let Alex sleep in" in replies[-1]) is kept
     assert replies[-1].startswith("Your journal is off") is not kept
 
 
@@ -77,8 +76,7 @@ def test_a_hesitation_is_waited_for_not_mirrored(tmp_path: Path) -> None:
                         "no", "um", "hmm, well", "you fixed the bike"))
     assert replies[3] == replies[4] == (
         "Take your time. Sam, what's one thing you appreciated about Alex today?")
-    assert replies[5].startswith("Thank you. Alex, Sam appreciated this about you: you fixed "
-                                 "the bike.")
+    assert replies[5].startswith("Thank you. Alex, Sam appreciated that you fixed the bike.")
 
 
 def test_first_launch_after_a_one_shot_request_is_a_welcome_back(tmp_path: Path) -> None:
@@ -116,7 +114,7 @@ def test_household_id_from_the_environment(tmp_path: Path) -> None:
     (other,) = said(chat(tmp_path / "db", "read our journal", CLOSER_HOUSEHOLD_ID="bedroom"))
     assert other.startswith("Your journal is off")
     (same,) = said(chat(tmp_path / "db", "read our journal", CLOSER_HOUSEHOLD_ID="kitchen"))
-    assert "made them laugh" in same
+    assert "made Sam laugh" in same
 
 
 def test_through_a_webhook(tmp_path: Path, unverified_server: tuple[str, Path]) -> None:

@@ -103,7 +103,7 @@ def test_full_appreciation_round_mirrors_saves_and_closes(webhook) -> None:
     _round_until_first_turn(couple)
     said = "I appreciated that you made me laugh at breakfast"
     second = speech_text(couple.say("ShareAppreciationIntent", appreciation=said))
-    assert "Alex, Sam appreciated this about you: you made them laugh at breakfast" in second
+    assert "Alex, Sam appreciated that you made Sam laugh at breakfast" in second
     assert "Alex, what's one thing you appreciated about Sam" in second
     close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")
     assert "Two thank-yous, said out loud" in speech_text(close)
@@ -207,7 +207,7 @@ def test_help_in_the_round_explains_and_asks_again_for_what_is_pending(webhook) 
     assert speech_text(helped).endswith("Sam, what's one thing you appreciated about Alex today?")
     assert helped["response"]["directives"][0]["type"] == "Dialog.ElicitSlot"
     shared = couple.say("ShareAppreciationIntent", appreciation="you fixed the bike")
-    assert "Alex, Sam appreciated this about you: you fixed the bike." in speech_text(shared)
+    assert "Alex, Sam appreciated that you fixed the bike." in speech_text(shared)
 
 
 def test_repeat_after_a_misheard_remark_repeats_the_question(webhook) -> None:

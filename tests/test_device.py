@@ -84,7 +84,7 @@ def test_elicit_slot_makes_the_next_turn_free_text(device: Device, door: Recorde
     assert request["dialogState"] == "IN_PROGRESS"
     assert request["intent"]["slots"]["appreciation"]["value"] == (
         "next time you cook I will do the dishes")
-    assert "next time you cook they will do the dishes" in shared.ssml
+    assert "Sam says next time you cook Sam will do the dishes" in shared.ssml
     assert device.free_text  # the second partner's turn
     assert device.hear("stop").request == "AMAZON.StopIntent"  # commands still work
     assert not device.free_text

@@ -7,48 +7,17 @@ An unfinished round resumes when started again within RESUME_WINDOW.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from ask_sdk_model import Response
 
 from skill import ssml
+from skill.mirror import mirror
 from skill.store import Appreciation
 from skill.turn import Turn
 
 RESUME_WINDOW = timedelta(hours=6)
 INTENT, SLOT = "ShareAppreciationIntent", "appreciation"
-
-_CARRIERS = re.compile(
-    r"^(?:i(?:\s+|(?=')))?(?:(?:really|so|truly)\s+)?"
-    r"(?:appreciated|appreciate|loved|love|liked|enjoyed|thank you|thanks|"
-    r"(?:am|'m|was)\s+(?:(?:so|really|very|truly)\s+)?(?:grateful|thankful))"
-    # "(it) how/when" goes only before a "you" clause: "I loved how patient you were" keeps it.
-    r"\s*(?:for|that|about|(?:it\s+)?(?:when|how)(?=\s+you\b))?\s+",
-    re.IGNORECASE,
-)
-_MIRROR = {"i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i'll": "they'll",
-           "me": "them", "my": "their", "mine": "theirs", "myself": "themselves", "am": "are",
-           "was": "were"}
-
-
-def mirror(said: str) -> str:
-    """Turn the speaker's words toward the listener: 'made me laugh' -> 'made them laugh'."""
-    core = _CARRIERS.sub("", said.strip()).rstrip(".!")
-    if core.lower() in {"it", "that", "this"}:  # "I loved it": nothing but the carrier
-        core = said.strip().rstrip(".!")
-    core = re.sub(r"^that\s+", "", core, flags=re.IGNORECASE)
-    words = core.split()
-    out = []
-    for i, word in enumerate(words):
-        low = word.lower()
-        # 'am'/'was' change only after 'I' ("I was tired" -> "they were tired").
-        if low in {"am", "was"} and (i == 0 or words[i - 1].lower() != "i"):
-            out.append(word)
-        else:
-            out.append(_MIRROR.get(low, word))
-    return " ".join(out)
-
 
 _FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "mmm", "ah",
                       "eh", "oh", "well", "so", "like", "okay", "ok"})
@@ -118,10 +87,7 @@ def share(turn: Turn) -> Response:
     if household.journal_opt_in:
         saved = Appreciation(giver=giver, receiver=receiver, text=said, said_at=turn.now)
         turn.store.add_appreciation(turn.household_id, saved)
-    echo = (
-        f"{ssml.text(receiver)}, {ssml.text(giver)} appreciated this about you: "
-        f"{ssml.text(mirror(said))}. {ssml.pause(1)}"
-    )
+    echo = f"{ssml.text(receiver)}, {ssml.text(mirror(said, giver, receiver))}. {ssml.pause(1)}"
     if step == "first":
         turn.remember(round_state={**(household.round_state or {}), "step": "second"})
         return advance(turn, preface=f"Thank you. {echo}")
