@@ -15,6 +15,7 @@ from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
     AbstractRequestHandler,
     AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
@@ -24,8 +25,21 @@ from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
 from skill.cards import Deck, default_deck
 from skill.config import Config
-from skill.handlers import appreciation, cards, checkin, general, hug, journal, privacy
+from skill.handlers import (
+    appreciation,
+    cards,
+    care,
+    checkin,
+    deeper,
+    general,
+    hug,
+    journal,
+    listening,
+    privacy,
+    week,
+)
 from skill.serialize import FastSerializer
+from skill.session import SessionSigner
 from skill.store import Store, StoreUnavailable, open_store
 from skill.turn import Services, Turn
 from skill.zones import TimeZones
@@ -44,11 +58,17 @@ INTENTS: dict[str, Ritual] = {
     "AppreciationRoundIntent": appreciation.start,
     "QuietAppreciationRoundIntent": appreciation.quiet_round,
     "ShareAppreciationIntent": appreciation.share,
+    "ThanksIntent": general.thanks,
     "CheckInIntent": checkin.check_in,
+    "DeepConversationIntent": deeper.start,
+    "ListeningPracticeIntent": listening.practice,
     "JournalIntent": journal.read_journal,
+    "WeekIntent": week.look_back,
     "SetNamesIntent": appreciation.set_names,
     "ForgetUsIntent": privacy.ask_forget,
-    "AMAZON.NextIntent": cards.next_card,
+    "HardTimesIntent": care.hard_times,
+    "SafetyIntent": care.safety,
+    "AMAZON.NextIntent": general.next_,
     "AMAZON.RepeatIntent": general.repeat,
     "AMAZON.HelpIntent": general.help_,
     "AMAZON.StopIntent": general.stop,
@@ -98,7 +118,7 @@ def _session_ended(turn: Turn) -> None:
 
 def _skill_disabled(turn: Turn) -> None:
     """AlexaSkillEvent.SkillDisabled: the household's data goes with the skill."""
-    turn.store.forget(turn.household_id)
+    privacy.forget_household(turn)
     log.info("household forgotten on skill disable")
 
 
@@ -120,9 +140,28 @@ class LogRequest(AbstractRequestInterceptor):
         intent = getattr(getattr(request, "intent", None), "name", None)
         log.info("request", extra={"request_type": get_request_type(handler_input),
                                    "intent": intent})
-        # A free-text answer is expected only right after the question that elicited it.
+
+
+class CheckSession(AbstractRequestInterceptor):
+    """Only attributes the skill itself signed, each of its type, reach the handlers."""
+
+    def __init__(self, signer: SessionSigner) -> None:
+        self.signer = signer
+
+    def process(self, handler_input: HandlerInput) -> None:
         if handler_input.request_envelope.session is not None:  # skill events have none
-            handler_input.attributes_manager.session_attributes.pop("expecting", None)
+            manager = handler_input.attributes_manager
+            manager.session_attributes = self.signer.verified(manager.session_attributes)
+
+
+class SignSession(AbstractResponseInterceptor):
+    def __init__(self, signer: SessionSigner) -> None:
+        self.signer = signer
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        if handler_input.request_envelope.session is not None:
+            manager = handler_input.attributes_manager
+            manager.session_attributes = self.signer.sign(manager.session_attributes)
 
 
 class HandlerFailed(AbstractExceptionHandler):
@@ -144,14 +183,20 @@ class HandlerFailed(AbstractExceptionHandler):
 
 
 def build_skill(store: Store, deck: Deck | None = None,
-                clock: Callable | None = None, zones: TimeZones | None = None) -> CustomSkill:
+                clock: Callable | None = None, zones: TimeZones | None = None,
+                session_key: bytes | None = None) -> CustomSkill:
+    """The skill on ``store``. ``session_key`` signs session attributes: every process
+    serving one skill must share it (without one, a random key for this process)."""
     services = Services(store=store, deck=deck or default_deck())
+    signer = SessionSigner(session_key)
     if clock is not None:
         services.clock = clock
     if zones is not None:
         services.zones = zones
     builder = SkillBuilder()
     builder.add_global_request_interceptor(LogRequest())
+    builder.add_global_request_interceptor(CheckSession(signer))
+    builder.add_global_response_interceptor(SignSession(signer))
     builder.add_request_handler(RequestRoute("LaunchRequest", general.launch, services))
     builder.add_request_handler(IntentRouter(services))
     builder.add_request_handler(RequestRoute("SessionEndedRequest", _session_ended, services))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -16,6 +17,18 @@ from skill import ssml
 from skill.cards import Deck
 from skill.store import Household, Store
 from skill.zones import TimeZones
+
+COUNSELOR = "For hard times, a couples counselor is the right person to talk to."
+
+
+class Mode(StrEnum):
+    """What the open session is in the middle of: what "yes", "next" or "repeat" mean."""
+
+    CARDS = "cards"  # a card was dealt: next, repeat, lighter, deeper
+    ROUND = "round"  # the appreciation round (its step says what it waits for)
+    FORGET = "forget_confirm"  # "forget us" asked: yes deletes everything
+    DEEP = "deep"  # the deeper conversation, one question at a time
+    CARE = "care_offer"  # a hard evening: one gentle offer awaits yes or no
 
 
 @dataclass
@@ -62,6 +75,10 @@ class Turn:
         """The household's time zone (asked of Alexa once a day; see skill/zones.py)."""
         return self.services.zones.of(self.input.request_envelope.context.system)
 
+    @property
+    def locale(self) -> str:
+        return getattr(self.input.request_envelope.request, "locale", None) or "en-US"
+
     def remember(self, **changes: object) -> Household:
         self._household = self.store.update(self.household_id, **changes)
         return self._household
@@ -69,14 +86,38 @@ class Turn:
     # -- session ------------------------------------------------------------------------
     @property
     def session(self) -> dict:
+        """The session's attributes, already checked (skill/session.py): signed by us, and
+        each of the expected type."""
         return self.input.attributes_manager.session_attributes
 
     @property
-    def mode(self) -> str | None:
-        return self.session.get("mode")
+    def in_session(self) -> bool:
+        return self.input.request_envelope.session is not None
 
-    def set_mode(self, mode: str | None) -> None:
-        self.session["mode"] = mode
+    @property
+    def mode(self) -> Mode | None:
+        value = self.session.get("mode")
+        return Mode(value) if value in Mode.__members__.values() else None
+
+    def set_mode(self, mode: Mode | None) -> None:
+        if mode is None:
+            self.session.pop("mode", None)
+            self.session.pop("step", None)
+        else:
+            self.session["mode"] = mode.value
+
+    @property
+    def step(self) -> str | None:
+        """Where the current ritual is (the round's: names, optin, first, second...)."""
+        return self.session.get("step")
+
+    def counselor_once(self) -> str:
+        """The counselor line, the first time this session asks for it; then ""."""
+        if self.session.get("counselor"):
+            return ""
+        if self.in_session:
+            self.session["counselor"] = True
+        return COUNSELOR
 
     # -- slots --------------------------------------------------------------------------
     def slot(self, name: str) -> Slot | None:
@@ -112,28 +153,25 @@ class Turn:
         reprompt: str | None = None,
         *,
         end: bool | None = None,
-        repeatable: bool = True,
+        again: str | None = None,
     ) -> Response:
-        """Answer with SSML ``speech`` (already escaped). With a reprompt the session stays open.
-        ``repeatable=False``: an aside such as "sorry, I didn't catch that", which "repeat"
-        skips to say again what came before it (the question, most often)."""
-        builder = self.input.response_builder.speak(ssml.speak(speech))
+        """Answer with SSML ``speech`` (already escaped). With a reprompt the session stays
+        open. ``again`` names a message "repeat" can say again outside a ritual ("welcome",
+        "help"...): it is said anew, never replayed from the session."""
+        builder = self.input.response_builder.speak(ssml.speak(" ".join(speech.split())))
         if reprompt:
             builder.ask(ssml.speak(reprompt))
-        # Skill events have no session.
-        if repeatable and self.input.request_envelope.session is not None:
-            self.session["last_speech"] = speech
-            self.session["last_reprompt"] = reprompt
+        if again is not None and self.in_session:
+            self.session["again"] = again
         if end is None:
             end = reprompt is None
         builder.set_should_end_session(end)
         return builder.response
 
     def elicit(self, intent_name: str, slot_name: str, speech: str, reprompt: str) -> Response:
-        """Ask for one free-text slot (Dialog.ElicitSlot): the reply fills ``slot_name``."""
+        """Ask for one slot (Dialog.ElicitSlot): the reply fills ``slot_name``."""
         updated = Intent(name=intent_name, slots={slot_name: Slot(name=slot_name)})
         self.input.response_builder.add_directive(
             ElicitSlotDirective(updated_intent=updated, slot_to_elicit=slot_name)
         )
-        self.session["expecting"] = f"{intent_name}.{slot_name}"
         return self.say(speech, reprompt, end=False)

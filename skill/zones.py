@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import OrderedDict
 from datetime import datetime, tzinfo
@@ -41,6 +42,14 @@ def here() -> tzinfo:
     zone = datetime.now().astimezone().tzinfo
     assert zone is not None  # astimezone() always sets one
     return zone
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        raise urllib.error.HTTPError(newurl, code, "redirect refused", headers, fp)
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects())
 
 
 class TimeZones:
@@ -72,6 +81,12 @@ class TimeZones:
         self._keep(device, zone, KEEP_S if asked is not None else RETRY_S)
         return zone
 
+    def forget(self, system: Any) -> None:
+        """Drop what is kept about the device behind a request (the household is forgotten)."""
+        device = getattr(getattr(system, "device", None), "device_id", None)
+        with self._lock:
+            self._known.pop(device, None)
+
     def _keep(self, device: str, zone: tzinfo, seconds: float) -> None:
         with self._lock:
             self._known[device] = (time.monotonic() + seconds, zone)
@@ -99,8 +114,8 @@ class TimeZones:
         url = f"{endpoint}/v2/devices/{quote(device, safe='')}/settings/System.timeZone"
         request = urllib.request.Request(url, headers={
             "Authorization": f"Bearer {token}", "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+        try:  # never after a redirect: the token is for Alexa's own host only
+            with _NO_REDIRECTS.open(request, timeout=self.timeout_s) as response:
                 name = json.loads(response.read(256))  # a JSON string: "America/New_York"
             return ZoneInfo(name)
         # KeyError: no such zone; HTTPException: a malformed answer

@@ -29,4 +29,5 @@ def check_in(turn: Turn) -> Response:
     lines.append("Thank you both for checking in. If a thorn feels heavy, be gentle with each "
                  "other tonight.")
     turn.set_mode(None)
+    turn.store.record_ritual(turn.household_id, "checkin", turn.now)
     return turn.say(" ".join(lines), end=True)

@@ -20,11 +20,12 @@ def read_journal(turn: Turn) -> Response:
         return turn.say(
             "Your journal is off, so I haven't kept any appreciations. It's offered the first "
             f"time you do an appreciation round. {NEXT}",
-            NEXT,
+            NEXT, again="journal",
         )
     entries = turn.store.appreciations_since(turn.household_id, turn.now - WINDOW)
     if not entries:
-        return turn.say(f"There's nothing in your journal from this week yet. {NEXT}", NEXT)
+        return turn.say(f"There's nothing in your journal from this week yet. {NEXT}", NEXT,
+                        again="journal")
     zone = turn.zone
     today = turn.now.astimezone(zone).date()
     lines, last_day = [], None
@@ -35,7 +36,8 @@ def read_journal(turn: Turn) -> Response:
         last_day = day
     more = len(entries) - MOST
     tail = f" And {more} more this week." if more > 0 else ""
-    return turn.say(f"From your journal this week. {' '.join(lines)}{tail} {NEXT}", NEXT)
+    return turn.say(f"From your journal this week. {' '.join(lines)}{tail} {NEXT}", NEXT,
+                    again="journal")
 
 
 def _day(day: date, today: date) -> str:

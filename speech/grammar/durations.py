@@ -2,7 +2,8 @@
 PT1M30S), and the same forms as JSGF rules for PocketSphinx.
 
 Covers 1-300 seconds, 1-10 minutes, halves ("one and a half minutes", "half a minute"),
-minutes with seconds ("a minute thirty seconds"), 1-10 hours and zero, so an ask outside
+minutes with seconds ("a minute thirty seconds", or as people shorten it, "a minute
+thirty"), 1-10 hours and zero, so an ask outside
 the skill's 5-120 s still parses and the skill can answer with its spoken correction.
 Singular units come too, for the adjective form: "a twenty second hug", "a two minute hug".
 """
@@ -44,6 +45,8 @@ def spoken_durations() -> dict[str, str]:
             for s in range(1, _MIXED_SECONDS + 1):
                 for joiner in (" ", " and "):
                     table[f"{heads}{joiner}{words(s)} seconds"] = iso(60 * m + s)
+                if s >= 10:  # "a minute thirty": the seconds go without saying
+                    table[f"{heads} {words(s)}"] = iso(60 * m + s)
     table.update({
         "a minute": iso(60), "a minute and a half": iso(90), "a whole minute": iso(60),
         "a full minute": iso(60), "one whole minute": iso(60), "a couple of minutes": iso(120),
@@ -85,7 +88,8 @@ def phrases() -> list[str]:
     out += ["one hundred and twenty seconds", "a hundred and twenty seconds",
             "a hundred seconds", "a minute thirty seconds", "a minute and thirty seconds",
             "two minutes and fifteen seconds", "one minute forty five seconds",
-            "a minute and a half", "half a minute", "a half minute", "half minute", "a minute",
+            "a minute and a half", "a minute thirty", "two minutes fifteen",
+            "half a minute", "a half minute", "half minute", "a minute",
             "an hour", "one hour", "half an hour", "a half hour", "one and a half minute",
             "zero seconds", "zero minutes"]
     out += [f"{words(n)} {unit}" for n in range(2, MAX_MINUTES + 1) for unit in ("hours", "hour")]
@@ -106,7 +110,7 @@ JSGF_RULES = """\
 <duration> = <to_three_hundred> <second_unit>
     | <to_ten> <minute_unit>
     | <digit> and a half <minute_unit>
-    | (a minute | one minute | (two | three | four) minutes) [and] <below_sixty> seconds
+    | (a minute | one minute | (two | three | four) minutes) [and] <below_sixty> [seconds]
     | a minute | a minute and a half | [a] half minute | half a minute
     | an hour | one hour | half an hour | a half hour | <to_ten> (hours | hour)
     | zero (<second_unit> | minutes);

@@ -3,6 +3,7 @@ Alexa's slot semantics, or None for anything that is not a command of this skill
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -16,11 +17,14 @@ from speech.grammar.text import spelling_variants, words
 
 LAUNCH = "LaunchRequest"
 FALLBACK = "AMAZON.FallbackIntent"
+NAMES_INTENT = "SetNamesIntent"
 # In a free-text turn only these win over the text itself: everything else said is the answer.
 FREE_TEXT_COMMANDS = frozenset({
     "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.RepeatIntent",
     "AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NextIntent",  # "skip"
     "ForgetUsIntent",  # privacy first: "forget us" is never saved as an appreciation
+    # Care first: fear or distress said in an appreciation turn is never saved as praise.
+    "SafetyIntent", "HardTimesIntent",
 })
 
 _LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
@@ -97,7 +101,12 @@ class Grammar:
             return None
         if expecting in self._free_text:
             return self._free(text, tokens, *self._free_text[expecting])
-        return self._command(tokens, self.cutoff if cutoff is None else cutoff)
+        cutoff = self.cutoff if cutoff is None else cutoff
+        if expecting is not None and expecting.startswith(f"{NAMES_INTENT}."):
+            # Asked for their names: "Aoife and Tadhg" alone is an answer, not a stray remark.
+            return (self._command(tokens, 1.0) or two_names(text, bare=True)
+                    or self._command(tokens, cutoff))
+        return self._command(tokens, cutoff) or two_names(text)
 
     def command_phrases(self) -> list[str]:
         """What a command can be, lower case, for Vosk's runtime grammar (no [unk])."""
@@ -186,6 +195,44 @@ class Grammar:
         if before and before[-1] in ("with", "using", "from", "on", "in", "via") and not after:
             return before[:-1]
         return None
+
+
+# Two first names in the sentences people introduce themselves with, for names the bundled
+# list lacks ("we are Xochitl and Nnamdi", "I'm Aoife, this is Tadhg", "Mary Ann and
+# Jean-Luc"); each name is one or two words of any alphabet.
+_NAME = r"[^\W\d_][\w'’-]*"
+_INTRODUCTION = (r"(?:we are|we're|our names are|our names're|it's|this is|i'm|i am|"
+                 r"my name is)\s+")
+_TWO_NAMES = re.compile(
+    rf"^(?:(?:hi|hello|hey|okay|so|well|um)\s+)*(?P<intro>{_INTRODUCTION})?"
+    rf"(?P<first>{_NAME}(?:\s+{_NAME})?)\s+"
+    rf"(?:and\s+(?:this is\s+|i'm\s+|i am\s+|my partner is\s+|my partner's\s+)?|this is\s+)"
+    rf"(?P<second>{_NAME}(?:\s+{_NAME})?)$")
+# Words that end such a sentence as a description, not a name ("we are tired and hungry").
+_NOT_NAMES = frozenset(  # a word list reads best as words
+    "a an the and or but so very really too just both all not "  # noqa: SIM905
+    "no here there home back out in "
+    "on at up ready done tired hungry happy sad bored busy fine good okay ok great well sleepy "
+    "late lost together married engaged friends partners dating new old young excited stressed "
+    "worried scared afraid angry upset calm exhausted sick ill free stuck trying going having "
+    "doing being looking waiting talking fighting arguing sorry glad grateful thankful lucky "
+    "close far apart finished hungover cold hot warm cozy comfy relaxed curious nervous "
+    "hopeful alone lonely".split())
+
+
+def two_names(text: str, *, bare: bool = False) -> Parse | None:
+    """SetNamesIntent for "we are X and Y" and the like, whatever the names; ``bare``: also
+    "X and Y" alone, as an answer to being asked for names. None if the sentence is not one
+    of those, or a "name" is an everyday word."""
+    said = " ".join(re.sub(r"[^\w'’\s-]", " ", text.lower()).split())
+    found = _TWO_NAMES.match(said)
+    if found is None or not (bare or found.group("intro")):
+        return None
+    first, second = found.group("first"), found.group("second")
+    if _NOT_NAMES.intersection(f"{first} {second}".split()):
+        return None
+    return Parse("SetNamesIntent", {"firstName": SlotValue(first, first),
+                                    "secondName": SlotValue(second, second)}, score=0.9)
 
 
 # How a reaction or a remark about a question starts ("what a question", "i have a question

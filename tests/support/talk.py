@@ -40,6 +40,11 @@ class Talk:
         self.replies.append(reply)
         return readable(reply.ssml) if reply.ssml else "(says nothing)"
 
+    def deep_question(self) -> str:
+        """The deeper conversation's current question id (kept in the store)."""
+        state = self.store.load(self.household).deep_state or {}
+        return state["current"]
+
     def last_intent(self) -> str:
         return self.replies[-1].request
 
