@@ -1,12 +1,15 @@
 """The local speaker's commands: `closer recognize`, `closer chat`, `closer speaker`,
-`closer model fetch`. Arguments are parsed here; the work lives in the speech modules,
-imported only when their command runs (so `closer serve` never loads a recognizer)."""
+`closer say`, `closer model fetch`, `closer voice fetch`. Arguments are parsed here; the work
+lives in the speech modules, imported only when their command runs (so `closer serve` never
+loads a recognizer or a voice)."""
 
 from __future__ import annotations
 
 import argparse
 
 ENGINES = ("vosk", "pocketsphinx")
+VOICE_HELP = ("a Piper voice by name or path (.onnx, or its folder), or pyttsx3 for espeak-ng; "
+              "default: the first Piper voice installed, else espeak-ng")
 
 
 def _recognize(args: argparse.Namespace) -> int:
@@ -29,6 +32,18 @@ def _speaker(args: argparse.Namespace) -> int:
 
 def _model_fetch(args: argparse.Namespace) -> int:
     from speech.stt.models import fetch_main
+
+    return fetch_main(args)
+
+
+def _say(args: argparse.Namespace) -> int:
+    from speech.say import main
+
+    return main(args)
+
+
+def _voice_fetch(args: argparse.Namespace) -> int:
+    from speech.tts.voices import fetch_main
 
     return fetch_main(args)
 
@@ -57,7 +72,18 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="play these recorded turns instead of listening to a microphone")
     spk.add_argument("--out", default=None, metavar="DIR",
                      help="write what the speaker says as WAV files instead of playing them")
+    spk.add_argument("--voice", default=None, metavar="NAME|PATH", help=VOICE_HELP)
     spk.set_defaults(func=_speaker)
+
+    say = commands.add_parser("say", help="speak text or SSML as the local speaker would")
+    say.add_argument("text", metavar="TEXT", help='words, or "<speak>SSML</speak>"')
+    say.add_argument("--voice", default=None, metavar="NAME|PATH", help=VOICE_HELP)
+    say.add_argument("--out", default=None, metavar="FILE.wav",
+                     help="write a WAV file instead of playing it")
+    say.add_argument("--force", action="store_true", help="replace an existing --out file")
+    say.add_argument("--json", action="store_true",
+                     help='one line: {"voice", "engine", "seconds", "first_audio_ms", "ms"}')
+    say.set_defaults(func=_say)
 
     model = commands.add_parser("model", help="manage the Vosk speech model")
     model_commands = model.add_subparsers(dest="model_command", required=True)
@@ -66,3 +92,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("--sha256", default=None, help="expected SHA-256 of the download")
     fetch.add_argument("--dest", default=None, help="install into this directory")
     fetch.set_defaults(func=_model_fetch)
+
+    voice = commands.add_parser("voice", help="manage Piper voices")
+    voice_commands = voice.add_subparsers(dest="voice_command", required=True)
+    vfetch = voice_commands.add_parser("fetch", help="download and check an official Piper voice")
+    vfetch.add_argument("name", nargs="?", default="en_US-joe-medium", metavar="NAME",
+                        help="en_US-joe-medium (default), en_US-kristin-medium, "
+                             "en_US-norman-medium, en_GB-cori-medium, or another with --url")
+    vfetch.add_argument("--url", default=None, help="the .onnx from here instead (a mirror); "
+                                                    "its settings from the same URL + .json")
+    vfetch.add_argument("--sha256", default=None, help="expected SHA-256 of the .onnx")
+    vfetch.add_argument("--config-sha256", default=None,
+                        help="expected SHA-256 of the .onnx.json")
+    vfetch.add_argument("--dest", default=None, help="install into this directory")
+    vfetch.set_defaults(func=_voice_fetch)

@@ -30,7 +30,19 @@ from speech.device import (
     opened_store,
     quiet_logs,
 )
-from speech.tts import NoSoundDevice, Voice, check_output, play, write_wav
+from speech.tts import (
+    NoSoundDevice,
+    SpeechUnavailable,
+    Timing,
+    Voice,
+    VoiceNotFound,
+    VoiceUnavailable,
+    check_output,
+    joined,
+    open_voice,
+    play_stream,
+    write_wav,
+)
 from speech.wake import PHRASE, WakePhrase
 
 SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
@@ -219,23 +231,26 @@ def _has_words(pcm: bytes) -> bool:
 
 
 class Mouth:
-    """Speaks through the sound card, or writes turn N's speech to DIR/NN.wav."""
+    """Speaks through the sound card, starting on the answer's first sentence, or writes turn
+    N's speech to DIR/NN.wav."""
 
     def __init__(self, voice: Voice, out_dir: Path | None) -> None:
         self.voice, self.out_dir = voice, out_dir
 
     def speak(self, ssml: str, turn: int) -> tuple[str, float]:
-        """What was done with the speech, and when its audio was ready (perf_counter)."""
+        """What was done with the speech, and when its first audio was ready (perf_counter)."""
         if not ssml:
             return "says nothing", time.perf_counter()
-        rendering = self.voice.synthesize(ssml)
-        ready = time.perf_counter()
+        timing = Timing()
+        chunks = timing.watch(chunk.samples for chunk in self.voice.render(ssml))
         if self.out_dir is None:
-            play(rendering.samples)
-            return f"spoke {rendering.seconds:.2f} s", ready
-        path = self.out_dir / f"{turn:02d}.wav"
-        write_wav(path, rendering.samples)
-        return f"wrote {path} {rendering.seconds:.2f} s", ready
+            play_stream(chunks)
+            said = f"spoke {timing.seconds:.2f} s"
+        else:
+            path = self.out_dir / f"{turn:02d}.wav"
+            write_wav(path, joined(chunks))
+            said = f"wrote {path} {timing.seconds:.2f} s"
+        return said, timing.first or timing.started
 
 
 def _describe(turn: Turn, private: bool) -> str:
@@ -305,12 +320,18 @@ def main(args: argparse.Namespace) -> int:
         except RuntimeError as error:  # speech.stt.EngineUnavailable: no model for --engine
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1
+        try:
+            voice, notice = open_voice(args.voice)
+        except (VoiceNotFound, VoiceUnavailable, SpeechUnavailable) as error:
+            print(f"closer speaker: {error}", file=sys.stderr)
+            return 1
+        print(f"closer speaker: {notice}", file=sys.stderr)
         if not args.wav:
             print(f'Listening. Say "{PHRASE}", then what you would like. Ctrl-C stops.',
                   file=sys.stderr)
         try:
             report = Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
-            run(device, ears, Mouth(Voice(), out_dir), source, report)
+            run(device, ears, Mouth(voice, out_dir), source, report)
         except DoorError as error:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1
