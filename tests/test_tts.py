@@ -250,6 +250,26 @@ def test_prosody_rate_slows_the_piper_voice(piper: Voice) -> None:
     assert slow.seconds > 1.25 * normal
 
 
+def test_long_sentences_go_in_clauses_short_ones_whole() -> None:
+    from speech.tts.piper_engine import clauses
+
+    sentence = list("ab, cd efg, hij: klmnop qr.")
+    assert clauses(sentence, 100) == [sentence]
+    assert clauses(sentence, 12) == [list("ab, cd efg,"), list("hij:"), list("klmnop qr.")]
+    assert clauses(sentence, 3) == [list("ab,"), list("cd efg,"), list("hij:"),
+                                    list("klmnop qr.")]  # a clause is never cut
+    assert clauses([], 10) == []
+
+
+def test_a_long_answer_starts_sounding_after_its_first_clause(piper: Voice) -> None:
+    """The welcome's first sentence is four seconds long; its first piece is its first clause."""
+    welcome = ssml.speak("Welcome to Closer Together, a few small rituals to feel closer, every "
+                         "day.")
+    first = next(piper.render(welcome)).samples
+    whole = piper.synthesize(welcome).samples
+    assert 0.8 < len(first) / RATE < 2.0 and len(whole) / RATE > 3.0
+
+
 def test_playback_starts_on_the_first_sentence(piper: Voice) -> None:
     """render() hands over each sentence as soon as Piper has it: the first one is out before
     the second has been synthesized."""
