@@ -156,3 +156,15 @@ def test_the_speaker_says_which_voice_and_holds_the_hug_exactly(tmp_path: Path) 
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
     longest = max(end - start for start, end in zip(edges[::2], edges[1::2], strict=True))
     assert longest == pytest.approx(20 * RATE, abs=5)
+
+
+def test_the_speaker_with_an_unknown_voice_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [CLOSER, "speaker", "--engine", "pocketsphinx", "--voice", "en_US-nobody-medium",
+         "--wav", str(CONVERSATIONS / "hug" / "01.wav"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3")})
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("closer speaker:")]
+    assert len(errors) == 1 and "no Piper voice 'en_US-nobody-medium'" in errors[0]
+    assert "Traceback" not in done.stderr and done.stdout == ""

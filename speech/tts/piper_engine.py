@@ -62,9 +62,9 @@ class PiperEngine:
     def speak(self, text: str, speed: float = 1.0) -> Iterator[np.ndarray]:
         """int16 audio, a sentence (or a long sentence's clauses) at a time, each as soon as
         it is synthesized."""
-        # At the voice's own level (Piper's normalize_audio would scale every piece to full
-        # scale on its own: uneven, and clipping-close).
-        settings = self._config(length_scale=self._length_scale / speed, normalize_audio=False)
+        # At the voice's own level: PiperVoice.synthesize() would also scale every piece to
+        # full scale on its own (uneven from piece to piece, and clipping-close).
+        settings = self._config(length_scale=self._length_scale / speed)
         for sentence in self._voice.phonemize(text):
             for piece in clauses(sentence, MAX_PHONEMES):
                 ids = self._voice.phonemes_to_ids(piece)
