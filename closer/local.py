@@ -131,7 +131,14 @@ def _typed_lines(interactive: bool) -> Iterator[str]:
 def speaker(args: argparse.Namespace, config: Config) -> int:
     from speech import speaker as parts
     from speech.stt import open_recognizer
-    from speech.tts import NoSoundDevice, Voice, check_output
+    from speech.tts import (
+        NoSoundDevice,
+        SpeechUnavailable,
+        VoiceNotFound,
+        VoiceUnavailable,
+        check_output,
+        open_voice,
+    )
 
     quiet_logs()
     out_dir = Path(args.out) if args.out else None
@@ -152,13 +159,19 @@ def speaker(args: argparse.Namespace, config: Config) -> int:
     except RuntimeError as error:  # speech.stt.EngineUnavailable: no model for --engine
         print(f"closer speaker: {error}", file=sys.stderr)
         return 1
+    try:
+        voice, notice = open_voice(args.voice)
+    except (VoiceNotFound, VoiceUnavailable, SpeechUnavailable) as error:
+        print(f"closer speaker: {error}", file=sys.stderr)
+        return 1
+    print(f"closer speaker: {notice}", file=sys.stderr)
     with local_device(config, args.endpoint, grammar) as device:
         if not args.wav:
             print(f'Listening. Say "{parts.PHRASE}", then what you would like. Ctrl-C stops.',
                   file=sys.stderr)
         report = parts.Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
         try:
-            parts.run(device, ears, parts.Mouth(Voice(), out_dir), source, report)
+            parts.run(device, ears, parts.Mouth(voice, out_dir), source, report)
         except DoorError as error:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1

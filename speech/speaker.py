@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, EndPointer, Utterance, find_speech, read_wav
 from speech.device import Device, Reply
-from speech.tts import Voice, play, write_wav
+from speech.tts import Timing, Voice, joined, play_stream, write_wav
 from speech.wake import PHRASE, WakePhrase
 
 SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
@@ -209,23 +209,26 @@ def _has_words(pcm: bytes) -> bool:
 
 
 class Mouth:
-    """Speaks through the sound card, or writes turn N's speech to DIR/NN.wav."""
+    """Speaks through the sound card, starting on the answer's first sentence, or writes turn
+    N's speech to DIR/NN.wav."""
 
     def __init__(self, voice: Voice, out_dir: Path | None) -> None:
         self.voice, self.out_dir = voice, out_dir
 
     def speak(self, ssml: str, turn: int) -> tuple[str, float]:
-        """What was done with the speech, and when its audio was ready (perf_counter)."""
+        """What was done with the speech, and when its first audio was ready (perf_counter)."""
         if not ssml:
             return "says nothing", time.perf_counter()
-        rendering = self.voice.synthesize(ssml)
-        ready = time.perf_counter()
+        timing = Timing()
+        chunks = timing.watch(chunk.samples for chunk in self.voice.render(ssml))
         if self.out_dir is None:
-            play(rendering.samples)
-            return f"spoke {rendering.seconds:.2f} s", ready
-        path = self.out_dir / f"{turn:02d}.wav"
-        write_wav(path, rendering.samples)
-        return f"wrote {path} {rendering.seconds:.2f} s", ready
+            play_stream(chunks)
+            said = f"spoke {timing.seconds:.2f} s"
+        else:
+            path = self.out_dir / f"{turn:02d}.wav"
+            write_wav(path, joined(chunks))
+            said = f"wrote {path} {timing.seconds:.2f} s"
+        return said, timing.first or timing.started
 
 
 def _describe(exchange: Exchange, private: bool) -> str:

@@ -10,16 +10,16 @@ interrupted, truncated or tampered download never leaves a half model behind.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
 import tempfile
-import urllib.request
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import platformdirs
+
+from speech import fetching
+from speech.fetching import Download, FetchError
 
 # alphacephei.com publishes no checksum. These are the size and SHA-256 of the official
 # archive as independently recorded by several projects that pin it (they agree); see the
@@ -28,12 +28,6 @@ SMALL_EN_URL = "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.
 SMALL_EN_SHA256 = "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"
 SMALL_EN_BYTES = 41_205_931
 _REQUIRED = ("am/final.mdl", "conf/model.conf")
-_CHUNK = 1 << 16
-_TIMEOUT_S = 60
-
-
-class FetchError(RuntimeError):
-    """The download or the archive is not the model we asked for; nothing was installed."""
 
 
 def default_dir() -> Path:
@@ -53,54 +47,17 @@ def find_model(configured: Path | None = None) -> Path | None:
     return path if is_model(path) else None
 
 
-@dataclass(frozen=True)
-class Download:
-    url: str
-    sha256: str
-    size: int | None  # expected bytes, when known
-
-
 def fetch(download: Download, dest: Path, *, progress: bool = False) -> Path:
     """Download, verify and atomically install a model zip into dest. Returns dest."""
     dest = dest.expanduser().resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".closer-model-", dir=dest.parent) as tmp:
         archive = Path(tmp) / "model.zip"
-        _download(download, archive, progress)
+        fetching.download(download, archive, progress=progress)
         unpacked = Path(tmp) / "model"
         _unpack(archive, unpacked)
-        _install(unpacked, dest, Path(tmp))
+        fetching.install(unpacked, dest, Path(tmp))
     return dest
-
-
-def _download(download: Download, archive: Path, progress: bool) -> None:
-    digest = hashlib.sha256()
-    got = 0
-    try:
-        with urllib.request.urlopen(download.url, timeout=_TIMEOUT_S) as response, \
-                archive.open("wb") as out:
-            announced = response.headers.get("Content-Length")
-            while chunk := response.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                got += len(chunk)
-                if download.size and got > download.size:
-                    raise FetchError(f"download is larger than the expected {download.size} "
-                                     "bytes")
-                if progress:
-                    print(f"\r{got / 1e6:6.1f} MB", end="", file=sys.stderr, flush=True)
-            if announced is not None and got != int(announced):
-                raise FetchError(f"download cut short: {got} of {announced} bytes")
-    except (OSError, ValueError) as error:  # URLError, timeouts, a connection cut short
-        raise FetchError(f"download failed: {error}") from error
-    finally:
-        if progress:
-            print(file=sys.stderr)
-    if download.size is not None and got != download.size:
-        raise FetchError(f"download is {got} bytes, expected {download.size} (truncated?)")
-    if digest.hexdigest() != download.sha256.lower():
-        raise FetchError(f"SHA-256 mismatch: got {digest.hexdigest()}, "
-                         f"expected {download.sha256.lower()}")
 
 
 def _unpack(archive: Path, target: Path) -> None:
@@ -131,19 +88,6 @@ def _model_root(path: Path) -> Path | None:
     if len(children) == 1 and is_model(children[0]):
         return children[0]
     return None
-
-
-def _install(unpacked: Path, dest: Path, tmp: Path) -> None:
-    """Swap the new model in with renames; an old model is removed only afterwards."""
-    old = tmp / "old"
-    if dest.exists():
-        dest.rename(old)
-    try:
-        unpacked.rename(dest)
-    except OSError:
-        if old.exists():
-            old.rename(dest)
-        raise
 
 
 def fetch_main(args: argparse.Namespace, configured: Path | None = None) -> int:
