@@ -21,6 +21,9 @@ _INTRO = {
     "values": "A question about what matters to you.",
     "ideas": "A question to think about together.",
     "adventure": "A question about adventures.",
+    "us": "A question about the two of you.",
+    "meaning": "A question about meaning.",
+    "repair": "A gentle one, for after a disagreement.",
     ANY: "Here's your question.",
 }
 
