@@ -141,14 +141,21 @@ def test_unreachable_webhook_is_one_clear_error(tmp_path: Path) -> None:
     assert f"cannot reach the webhook at {url}" in done.stderr
 
 
-def test_around_a_card_a_remark_asking_again_a_lighter_one_and_thanks(tmp_path: Path) -> None:
-    card, remark, again, lighter, thanks = said(chat(
+def test_around_a_card_a_remark_asking_again_and_thanks(tmp_path: Path) -> None:
+    card, remark, again, thanks = said(chat(
         tmp_path / "db", "give us a question", "hmm, good question",
-        "what was the question again", "something lighter", "thanks"))
+        "what was the question again", "thanks"))
     assert card.startswith("Here's your question.")
     # A remark is not a new card, and the table stays open for next or repeat.
     assert remark == ("Sorry, I didn't catch that. "
                       "Say next for another question, or repeat to hear it again.")
     assert again == card  # the question, not the "didn't catch that"
-    assert lighter.startswith("Here's a fun one.")
     assert thanks == "Okay. Take care of each other."  # not a card about gratitude
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: 'lighter' is a depth move now, no longer a "
+                                       "category synonym; the handlers' depth moves deal it")
+def test_something_lighter_after_a_card_deals_a_lighter_one(tmp_path: Path) -> None:
+    card, lighter = said(chat(tmp_path / "db", "a deep question", "something lighter"))
+    assert card.startswith("Here's a deeper one.")
+    assert not lighter.startswith("Sorry")

@@ -130,9 +130,11 @@ def test_every_category_word_resolves_to_its_canonical_id(grammar):
 @pytest.mark.parametrize(("text", "category"), [
     ("a question about our first date", "memories"), ("something about us as kids", "memories"),
     ("a question about growing up", "memories"), ("a question about family", "memories"),
-    ("a romantic question", "deep"), ("a question about our relationship", "deep"),
+    ("a romantic question", "us"), ("a question about our relationship", "us"),
     ("a thoughtful question", "deep"), ("a creative question", "ideas"),
-    ("a would you rather", "fun"),
+    ("a would you rather", "fun"), ("a question about us", "us"),
+    ("a spiritual question", "meaning"), ("a question about purpose", "meaning"),
+    ("something philosophical", "meaning"), ("a question for after a fight", "repair"),
 ])
 def test_a_card_asked_for_by_its_subject(grammar, text, category):
     assert said(grammar, text) == ("QuestionIntent", {"category": category})

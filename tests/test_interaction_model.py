@@ -151,9 +151,14 @@ def test_card_category_values(language_model):
         "goals": "dreams",
         "nostalgic": "memories",
         "grateful": "gratitude",
-        "purpose": "values",
-        "philosophical": "ideas",
+        "purpose": "meaning",
+        "philosophical": "meaning",
+        "spiritual": "meaning",
         "travel": "adventure",
+        "first date": "memories",
+        "would you rather": "fun",
+        "romantic": "us",
+        "after a fight": "repair",
     }
     for synonym, owner in expected.items():
         assert synonym_owner.get(synonym) == owner, synonym

@@ -73,7 +73,10 @@ class Corrector:
         self._same = {said: f"~{ident}" for t in language.types.values()
                       for said, ident in t.synonyms.items() if " " not in said}
         self._finders = {DURATION: _durations, FIRST_NAME: _lookup(language.first_names)}
-        self._finders |= {k: _lookup(t.synonyms) for k, t in language.types.items()}
+        # A value made of light words only ("us", "about us") is never guessed in a near
+        # miss: "a question for us" asks for any card. Said exactly, it still counts.
+        self._finders |= {k: _lookup(s for s in t.synonyms if not set(s.split()) <= LIGHT)
+                          for k, t in language.types.items()}
         self.samples: list[Sample] = []
         words: set[str] = set()
         for intent in language.intents.values():

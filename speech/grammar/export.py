@@ -4,8 +4,9 @@ free-text turn is decoded with open vocabulary instead.
 
 Vosk turns its phrase list into a bigram language model (recognizer.cc, UpdateGrammarFst),
 so what matters is that every word follows every word it can follow, not that every
-sentence is listed: small slot types are expanded in full, durations and first names are
-spread over the samples that take them, each value a few times. That keeps the list to a
+sentence is listed: a custom slot type (CardCategory) is expanded in full once for each
+place it can stand (the words either side of it), durations and first names are spread over
+the samples that take them, each value a few times. That keeps the list to a
 few thousand phrases where names x names x samples would be millions.
 
 The JSGF: slot types are rules (<CardCategory>, <duration>, <first_name>). Samples without
@@ -47,6 +48,7 @@ def command_phrases(language: Language) -> list[str]:
     durations = _DurationPicker()
     names = _NamePicker(language.first_names)
     by_kind: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    expanded: set[tuple[str, str, str]] = set()
     for name, samples in commands(language).items():
         slots = language.intents[name].slots
         for sample in samples:
@@ -54,7 +56,7 @@ def command_phrases(language: Language) -> list[str]:
             if not kinds:
                 phrases.append(sample)
             elif kinds <= set(language.types):
-                phrases.extend(_expand(sample, slots, language))
+                phrases.extend(_expand(sample, slots, language, expanded))
             else:
                 by_kind.setdefault(next(iter(kinds)), []).append((sample, slots))
     phrases += durations.fill(by_kind.get(DURATION, []))
@@ -67,11 +69,20 @@ def command_phrases(language: Language) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
-def _expand(sample: str, slots: dict[str, str], language: Language) -> list[str]:
+def _expand(sample: str, slots: dict[str, str], language: Language,
+            expanded: set[tuple[str, str, str]]) -> list[str]:
+    """The sample with every value of its slots, or, where each slot's place (its type and
+    the words either side) was already expanded in another sample, with one value: every
+    value already follows and precedes those words."""
+    tokens = ["<s>", *sample.split(), "</s>"]
+    places = {(slots[t[1:-1]], tokens[i - 1], tokens[i + 1])
+              for i, t in enumerate(tokens) if SLOT.fullmatch(t)}
+    full = not places <= expanded
+    expanded |= places
     out = [sample]
     for slot in SLOT.findall(sample):
         values = list(language.types[slots[slot]].synonyms)
-        out = [s.replace(f"{{{slot}}}", v, 1) for s in out for v in values]
+        out = [s.replace(f"{{{slot}}}", v, 1) for s in out for v in values[:None if full else 1]]
     return out
 
 

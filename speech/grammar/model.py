@@ -79,7 +79,10 @@ def load(path: Path | None = None) -> Language:
 def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[str]:
     """Each sample, and after it the sample with a slot value it spells out turned into
     that slot: "hug for two minutes" also as "hug for {duration}", so the couple gets the
-    two minutes they asked for, as Alexa's model generalizes from such samples."""
+    two minutes they asked for, as Alexa's model generalizes from such samples.
+
+    A value spelled with a word the intent asks with is left as it is: "us" and "love" are
+    card categories, but "give us a question" and "we'd love a question" ask for any card."""
     spoken: dict[str, str] = {}  # value as said -> slot
     for slot, kind in slots.items():
         if kind == DURATION:
@@ -88,6 +91,8 @@ def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[
             spoken |= dict.fromkeys(spoken_durations(), slot)
         elif kind in types:
             spoken |= dict.fromkeys(types[kind].synonyms, slot)
+    asking = {word for sample in samples if SLOT.search(sample)
+              for word in SLOT.sub(" ", sample).split()}
     out = []
     for sample in samples:
         out.append(sample)
@@ -98,7 +103,7 @@ def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[
             if hits:
                 i = hits[0]
                 slot = spoken[" ".join(tokens[i:i + size])]
-                if f"{{{slot}}}" not in sample:
+                if f"{{{slot}}}" not in sample and not asking & set(tokens[i:i + size]):
                     out.append(" ".join(tokens[:i] + [f"{{{slot}}}"] + tokens[i + size:]))
                 break
     return out

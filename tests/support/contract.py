@@ -6,15 +6,21 @@ from __future__ import annotations
 import re
 
 CUSTOM_INTENTS = {
-    "QuestionIntent": {"category": "CardCategory"},
-    "HugIntent": {"duration": "AMAZON.DURATION"},
+    "QuestionIntent": {"category": "CardCategory", "depth": "CardDepth"},
+    "HugIntent": {"duration": "AMAZON.DURATION", "again": "HugAgain"},
     "AppreciationRoundIntent": {},
     "QuietAppreciationRoundIntent": {},
     "ShareAppreciationIntent": {"appreciation": "AMAZON.SearchQuery"},
+    "ThanksIntent": {},
     "CheckInIntent": {},
+    "DeepConversationIntent": {},
+    "ListeningPracticeIntent": {"duration": "AMAZON.DURATION"},
     "JournalIntent": {},
+    "WeekIntent": {},
     "SetNamesIntent": {"firstName": "AMAZON.FirstName", "secondName": "AMAZON.FirstName"},
     "ForgetUsIntent": {},
+    "HardTimesIntent": {},
+    "SafetyIntent": {},
 }
 BUILTIN_INTENTS = {
     "AMAZON.NextIntent",
@@ -29,14 +35,8 @@ BUILTIN_INTENTS = {
     "AMAZON.NavigateHomeIntent",
 }
 CANONICAL_CATEGORIES = {
-    "fun",
-    "deep",
-    "dreams",
-    "memories",
-    "gratitude",
-    "values",
-    "ideas",
-    "adventure",
+    "fun", "deep", "dreams", "memories", "gratitude", "values", "ideas", "adventure",
+    "us", "meaning", "repair",
 }
 
 SLOT_REF = re.compile(r"\{([^{}]*)\}")
