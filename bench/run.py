@@ -163,10 +163,12 @@ def skill_cpu_us(stream, skill) -> float:
 def skill_costs() -> dict[str, float]:
     from bench.minimal_skill import minimal_skill
     from skill.app import build_skill
+    from skill.store import Cipher
+    from skill.store.crypto import new_key
     from skill.store.sqlite import SQLiteStore
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "cpu.sqlite3")
+        store = SQLiteStore(Path(tmp) / "cpu.sqlite3", cipher=Cipher(new_key()))
         try:
             return {"Closer Together": skill_cpu_us(closer_stream, build_skill(store)),
                     "Minimal skill": skill_cpu_us(minimal_stream, minimal_skill())}
@@ -263,7 +265,8 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
         "workers of one thread on this machine) on 127.0.0.1, verification ON for both (test "
         "root CA trusted, chain for the s3.amazonaws.com URL read from a temp file). "
         "Closer Together: `bench.wsgi:closer()`, the product's webhook and skill with its "
-        "SQLite store. Minimal skill: `bench.wsgi:minimal()`, a one-intent ask-sdk skill "
+        "SQLite store, names and appreciations encrypted (AES-GCM). Minimal skill: "
+        "`bench.wsgi:minimal()`, a one-intent ask-sdk skill "
         "served as ask-sdk's Flask adapter serves skills (the SDK's DefaultSerializer, "
         "`skill.invoke`, `jsonify`), with the same verifier.",
         f"- Load: `wrk -t1 -c{CONNECTIONS}` with bench/alexa.lua on the same machine, "

@@ -32,6 +32,7 @@ from bench.memory_store import MemoryStore
 from bench.minimal_skill import minimal_skill
 from skill.app import build_skill
 from skill.config import Config
+from skill.store import Cipher, load_or_create_key_file, open_store
 from skill.store.sqlite import SQLiteStore
 from skill.webhook.app import create_app
 from skill.webhook.verify import RequestVerifier, check_application_id
@@ -43,8 +44,11 @@ def _verifier() -> RequestVerifier:
 
 
 def closer() -> Flask:
+    """The product as ``closer serve`` builds it: names and appreciations encrypted (a key
+    file beside the database), old rows purged."""
     config = Config.from_env(verify=True)
-    store = SQLiteStore(config.db_path)
+    key = load_or_create_key_file(config.db_path.with_name("closer.key"))
+    store = open_store(db_path=config.db_path, cipher=Cipher(key))
     return create_app(config, skill=build_skill(store), verifier=_verifier())
 
 

@@ -48,7 +48,7 @@ def skill() -> CustomSkill:
             log.warning("CLOSER_SKILL_IDS is not set: any skill allowed by the function's "
                         "trigger can invoke it")
         _allowed = config.skill_ids
-        _skill = build_skill(open_store(str(config.db_path), config.database_url))
+        _skill = build_skill(open_store(db_path=config.db_path, database_url=config.database_url))
     return _skill
 
 

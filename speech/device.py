@@ -230,7 +230,7 @@ def opened_store() -> Iterator[Any]:
     from skill.store import open_store
 
     config = Config.from_env()
-    store = open_store(str(config.db_path), config.database_url)
+    store = open_store(db_path=config.db_path, database_url=config.database_url)
     try:
         yield store
     finally:

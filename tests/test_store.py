@@ -508,15 +508,6 @@ def test_sqlite_reopen_keeps_data_and_schema_version(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
-    path = tmp_path / "closer.sqlite3"
-    SQLiteStore(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(StoreUnavailable):
-        SQLiteStore(path)
-
-
 def test_sqlite_locked_database_raises_store_unavailable(tmp_path: Path) -> None:
     path = tmp_path / "closer.sqlite3"
     store = SQLiteStore(path, busy_timeout_ms=50)

@@ -27,14 +27,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from skill.store import schema
+from skill.store import base, schema
 from skill.store.base import (
     PROFILE_FIELDS,
     Appreciation,
     Household,
-    Reminder,
     Retention,
-    Ritual,
     Store,
     StoreUnavailable,
     check_reminder,
@@ -409,11 +407,11 @@ class SQLStore(Store):
             self._insert_ritual(conn, household_id, kind, at, seconds)
 
     @guarded("cannot read rituals")
-    def rituals_since(self, household_id: str, since: datetime) -> list[Ritual]:
+    def rituals_since(self, household_id: str, since: datetime) -> list[base.Ritual]:
         rows = self._read("SELECT kind, at, seconds FROM rituals WHERE household_id = ? "
                           "AND at >= ? ORDER BY at, kind",
                           (household_id, self.dialect.encode_time(since)))
-        return [Ritual(row["kind"], self.dialect.decode_time(row["at"]), row["seconds"])
+        return [base.Ritual(row["kind"], self.dialect.decode_time(row["at"]), row["seconds"])
                 for row in rows]
 
     # -- the journal ---------------------------------------------------------------------
@@ -456,14 +454,14 @@ class SQLStore(Store):
     # -- reminders -----------------------------------------------------------------------
 
     @staticmethod
-    def _reminder(row: Row) -> Reminder:
+    def _reminder(row: Row) -> base.Reminder:
         nudged = row["last_nudged"]
-        return Reminder(row["ritual"], row["local_time"], row["alexa_token"],
+        return base.Reminder(row["ritual"], row["local_time"], row["alexa_token"],
                         None if nudged is None else date.fromisoformat(nudged))
 
     @guarded("cannot save reminder", writes=True)
     def set_reminder(self, household_id: str, ritual: str, local_time: str,
-                     alexa_token: str | None = None) -> Reminder | None:
+                     alexa_token: str | None = None) -> base.Reminder | None:
         check_reminder(ritual, local_time)
         with self.dialect.writing() as conn:
             self._claim(conn, household_id)
@@ -479,13 +477,13 @@ class SQLStore(Store):
             return None if old is None else self._reminder(old)
 
     @guarded("cannot read reminders")
-    def reminders(self, household_id: str) -> list[Reminder]:
+    def reminders(self, household_id: str) -> list[base.Reminder]:
         rows = self._read("SELECT ritual, local_time, alexa_token, last_nudged FROM reminders "
                           "WHERE household_id = ? ORDER BY local_time, ritual", (household_id,))
         return [self._reminder(row) for row in rows]
 
     @guarded("cannot remove reminders", writes=True)
-    def clear_reminders(self, household_id: str) -> list[Reminder]:
+    def clear_reminders(self, household_id: str) -> list[base.Reminder]:
         rows = self._write_one(
             "DELETE FROM reminders WHERE household_id = ? "
             "RETURNING ritual, local_time, alexa_token, last_nudged", (household_id,))

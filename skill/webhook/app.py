@@ -33,7 +33,7 @@ def create_app(
     """The Flask app. ``verifier=None`` with ``config.verify`` builds Amazon's verifier."""
     config = config or Config.from_env()
     if skill is None:
-        store = open_store(str(config.db_path), config.database_url)
+        store = open_store(db_path=config.db_path, database_url=config.database_url)
         skill = build_skill(store)
     if not config.verify:
         verifier = None
