@@ -179,15 +179,19 @@ def skill_costs() -> dict[str, float]:
 SERVERS = (("Closer Together", "closer", closer_stream), ("Minimal skill", "minimal",
                                                           minimal_stream))
 # Where the difference lies, measured in the same rounds: the product on a database in
-# memory-backed tmpfs (not durable), with no persistence at all (bench/memory_store.py), and
+# memory-backed tmpfs (not durable), without encryption at rest, with no persistence at all
+# (bench/memory_store.py), and
 # without the per-request log line and metrics, with and without persistence.
 TMPFS = "Closer Together, SQLite on tmpfs"
+UNENCRYPTED = "Closer Together, names and appreciations not encrypted"
 IN_MEMORY = "Closer Together, no persistence"
 UNLOGGED = "Closer Together, no request log line, no metrics"
 BARE = "Closer Together, no persistence, no request log line, no metrics"
 # And what one durable write per request costs any skill: the minimal skill saving a row.
 MINIMAL_STORE = "Minimal skill, one SQLite write per request"
-DIAGNOSTICS = ((TMPFS, "closer", closer_stream), (IN_MEMORY, "closer_in_memory", closer_stream),
+DIAGNOSTICS = ((TMPFS, "closer", closer_stream),
+               (UNENCRYPTED, "closer_unencrypted", closer_stream),
+               (IN_MEMORY, "closer_in_memory", closer_stream),
                (UNLOGGED, "closer_unlogged", closer_stream),
                (BARE, "closer_in_memory_unlogged", closer_stream),
                (MINIMAL_STORE, "minimal_with_store", minimal_stream))
@@ -307,7 +311,8 @@ def _diagnostics(results: dict[str, dict]) -> list[str]:
     """The second table: the same rounds, with the product's persistence changed."""
     minimal = results["Minimal skill"]["rps"]
     rows = [(name, results[name])
-             for name in ("Closer Together", TMPFS, IN_MEMORY, UNLOGGED, BARE, MINIMAL_STORE)]
+             for name in ("Closer Together", TMPFS, UNENCRYPTED, IN_MEMORY, UNLOGGED, BARE,
+                          MINIMAL_STORE)]
     return [
         "Where the difference lies (same rounds; the rows after the first are measuring aids, "
         "not the product: tmpfs is not durable, bench/memory_store.py keeps one copy per "

@@ -52,6 +52,13 @@ def closer() -> Flask:
     return create_app(config, skill=build_skill(store), verifier=_verifier())
 
 
+def closer_unencrypted() -> Flask:
+    """A measuring aid: ``closer()`` storing names and appreciations in plain text."""
+    config = Config.from_env(verify=True)
+    store = open_store(db_path=config.db_path)
+    return create_app(config, skill=build_skill(store), verifier=_verifier())
+
+
 def closer_in_memory() -> Flask:
     """A measuring aid, not the product: ``closer()`` with bench/memory_store.py's store."""
     return create_app(Config.from_env(verify=True), skill=build_skill(MemoryStore()),

@@ -29,6 +29,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+# Values sealed or opened recently, by their sealed text: a household's names are read on
+# every request and change rarely. Plain text in this process's memory only (as while a
+# request runs), emptied when full and by ``forget_opened`` (the store calls it after a
+# forget).
+OPENED_CACHE = 4096
 _PREFIX = "c1"
 
 
@@ -103,18 +108,38 @@ class Cipher:
         self.key_id = key_id(key)
         self._current = AESGCM(key)
         self._keys = {key_id(one): AESGCM(one) for one in (*old_keys, key)}
+        self._opened: dict[tuple[str, str, str], str] = {}
 
     @classmethod
     def from_text(cls, key: str, old_keys: Sequence[str] = ()) -> Cipher:
         return cls(load_key(key), old_keys=[load_key(old) for old in old_keys])
 
     def encrypt(self, plaintext: str, *, household_id: str, column: str) -> str:
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        nonce = os.urandom(NONCE_BYTES)
         sealed = self._current.encrypt(nonce, plaintext.encode(), _context(household_id, column))
         body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
-        return f"{_PREFIX}.{self.key_id}.{body}"
+        stored = f"{_PREFIX}.{self.key_id}.{body}"
+        self._remember((stored, household_id, column), plaintext)
+        return stored
 
     def decrypt(self, stored: str, *, household_id: str, column: str) -> str:
+        key = (stored, household_id, column)
+        plaintext = self._opened.get(key)
+        if plaintext is None:
+            plaintext = self._open(stored, household_id, column)
+            self._remember(key, plaintext)
+        return plaintext
+
+    def forget_opened(self) -> None:
+        """Drop every value sealed or opened and kept in memory."""
+        self._opened.clear()
+
+    def _remember(self, key: tuple[str, str, str], plaintext: str) -> None:
+        if len(self._opened) >= OPENED_CACHE:
+            self._opened.clear()
+        self._opened[key] = plaintext
+
+    def _open(self, stored: str, household_id: str, column: str) -> str:
         prefix, kid, body = _split(stored)
         aead = self._keys.get(kid)
         if prefix != _PREFIX or aead is None:

@@ -508,6 +508,8 @@ class SQLStore(Store):
             for table in schema.HOUSEHOLD_TABLES:  # names are constants
                 self._run(conn, f"DELETE FROM {table} WHERE household_id = ?", (household_id,))
         self.dialect.scrub()
+        if self.cipher is not None:
+            self.cipher.forget_opened()
 
     @guarded("cannot purge old rows")
     def purge_expired(self, now: datetime | None = None) -> int:
