@@ -5,8 +5,8 @@ database from the two mirrored stores before it (versions 1 and 2) is carried ov
 ``upgrade_legacy`` with its data. Later changes are appended to ``MIGRATIONS`` (version 4
 first) and never edited once shipped.
 
-Nothing here counts for ever: no AUTOINCREMENT (SQLite's ``sqlite_sequence`` would keep a
-count across forgets), and the order of cards heard is a number within the household.
+Nothing here counts for ever on SQLite: no AUTOINCREMENT (``sqlite_sequence`` would keep a
+count across forgets); a new row's id is one more than the highest left.
 """
 
 from __future__ import annotations
@@ -34,16 +34,15 @@ TABLES = (
         deep_state     TEXT
     )
     """,
-    # seq: the order cards were heard in, within the household (the newest is the highest).
+    # seq: the order cards were heard in (the newest is the highest).
     """
     CREATE TABLE seen_cards (
+        seq          {id},
         household_id TEXT NOT NULL,
         card_id      TEXT NOT NULL,
-        seq          INTEGER NOT NULL,
-        PRIMARY KEY (household_id, card_id)
+        UNIQUE (household_id, card_id)
     )
     """,
-    "CREATE INDEX seen_cards_order ON seen_cards (household_id, seq)",
     """
     CREATE TABLE rituals (
         household_id TEXT NOT NULL,
@@ -96,10 +95,8 @@ _LEGACY_COPIES = (
     "SELECT household_id, first_name, second_name, journal_opt_in, visits, last_category, "
     "last_card_id, CAST(round_state AS TEXT), CAST(checkin_state AS TEXT) "
     "FROM legacy_households",
-    "INSERT INTO seen_cards (household_id, card_id, seq) "
-    "SELECT household_id, card_id, "
-    "ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY {legacy_seen_order}) "
-    "FROM legacy_seen_cards",
+    "INSERT INTO seen_cards (household_id, card_id) "
+    "SELECT household_id, card_id FROM legacy_seen_cards ORDER BY {legacy_seen_order}",
     "INSERT INTO appreciations (household_id, giver, receiver, text, said_at, extra) "
     "SELECT household_id, giver, receiver, text, said_at, CAST(extra AS TEXT) "
     "FROM legacy_appreciations ORDER BY said_at, id",

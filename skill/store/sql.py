@@ -103,6 +103,7 @@ class SQLStore(Store):
     database that holds plain text is sealed when first opened with one, and a sealed
     database refuses to open without one (or with a key that does not open it). Without a
     cipher the store keeps plain text: for tests and tools; the product always passes one.
+    Every process sharing a database must be given the same keys.
     ``retention``: old appreciations and rituals are deleted by it; without one, the store
     keeps them until ``forget``.
     """
@@ -345,9 +346,8 @@ class SQLStore(Store):
                 self._run(conn, "DELETE FROM seen_cards WHERE household_id = ? "
                                 f"AND card_id IN {in_clause(cards)}", (household_id, *cards))
             # The card is unheard (or its mark was just cleared), so this never conflicts.
-            self._run(conn, "INSERT INTO seen_cards (household_id, card_id, seq) "
-                            "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1 FROM seen_cards "
-                            "WHERE household_id = ?", (household_id, card, household_id))
+            self._run(conn, "INSERT INTO seen_cards (household_id, card_id) VALUES (?, ?)",
+                      (household_id, card))
             if category is not None:
                 self._run(conn, "UPDATE households SET last_category = ?, last_card_id = ? "
                                 "WHERE household_id = ?", (category, card, household_id))
