@@ -415,7 +415,8 @@ def stored_in_sqlite(path: str) -> Stored:
 
 
 def _stored(execute: Callable) -> Stored:
-    hugs = dict(execute("SELECT household_id, COUNT(*) FROM hugs GROUP BY household_id"))
+    hugs = dict(execute("SELECT household_id, COUNT(*) FROM rituals WHERE kind = 'hug' "
+                        "GROUP BY household_id"))
     appreciations: dict[str, set[str]] = {}
     for household, text in execute("SELECT household_id, text FROM appreciations"):
         appreciations.setdefault(household, set()).add(text)

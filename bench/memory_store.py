@@ -8,9 +8,20 @@ import dataclasses
 import random
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from skill.store.base import Appreciation, Household, Store, pick_card, unique_pool
+from skill.store.base import (
+    Appreciation,
+    Household,
+    Reminder,
+    Ritual,
+    Store,
+    check_reminder,
+    check_ritual,
+    pick_card,
+    to_minute,
+    unique_pool,
+)
 
 
 class MemoryStore(Store):
@@ -18,8 +29,9 @@ class MemoryStore(Store):
         self._lock = threading.Lock()
         self._households: dict[str, Household] = {}
         self._seen: dict[str, list[str]] = {}  # newest first
-        self._hugs: dict[str, list[datetime]] = {}
+        self._rituals: dict[str, list[Ritual]] = {}
         self._journal: dict[str, list[Appreciation]] = {}
+        self._reminders: dict[str, dict[str, Reminder]] = {}
 
     def load(self, household_id: str) -> Household:
         return self._households.get(household_id) or Household(household_id=household_id)
@@ -53,10 +65,45 @@ class MemoryStore(Store):
         return card, reshuffled
 
     def record_hug(self, household_id: str, seconds: int, at: datetime) -> int:
+        at = to_minute(at)
+        self.record_ritual(household_id, "hug", at, seconds)
+        hugs = [r.at for r in self._rituals[household_id] if r.kind == "hug"]
+        return sum(at - timedelta(days=7) < when <= at for when in hugs)
+
+    def record_ritual(self, household_id: str, kind: str, at: datetime,
+                      seconds: int | None = None) -> None:
         with self._lock:
-            hugs = self._hugs.setdefault(household_id, [])
-            hugs.append(at)
-            return sum(at - timedelta(days=7) < when <= at for when in hugs)
+            self._rituals.setdefault(household_id, []).append(
+                Ritual(check_ritual(kind), to_minute(at), seconds))
+
+    def rituals_since(self, household_id: str, since: datetime) -> list[Ritual]:
+        return sorted(r for r in self._rituals.get(household_id, []) if r.at >= since)
+
+    def set_reminder(self, household_id: str, ritual: str, local_time: str,
+                     alexa_token: str | None = None) -> Reminder | None:
+        check_reminder(ritual, local_time)
+        with self._lock:
+            kept = self._reminders.setdefault(household_id, {})
+            old = kept.get(ritual)
+            kept[ritual] = Reminder(ritual, local_time, alexa_token)
+            return old
+
+    def reminders(self, household_id: str) -> list[Reminder]:
+        return sorted(self._reminders.get(household_id, {}).values(),
+                      key=lambda r: (r.local_time, r.ritual))
+
+    def clear_reminders(self, household_id: str) -> list[Reminder]:
+        removed = self.reminders(household_id)
+        self._reminders.pop(household_id, None)
+        return removed
+
+    def mark_nudged(self, household_id: str, ritual: str, on_date: date) -> bool:
+        with self._lock:
+            kept = self._reminders.get(household_id, {})
+            if ritual not in kept or kept[ritual].last_nudged == on_date:
+                return False
+            kept[ritual] = dataclasses.replace(kept[ritual], last_nudged=on_date)
+            return True
 
     def add_appreciation(self, household_id: str, appreciation: Appreciation) -> bool:
         if not self.load(household_id).journal_opt_in:
@@ -72,7 +119,8 @@ class MemoryStore(Store):
 
     def forget(self, household_id: str) -> None:
         with self._lock:
-            for table in (self._households, self._seen, self._hugs, self._journal):
+            for table in (self._households, self._seen, self._rituals, self._journal,
+                          self._reminders):
                 table.pop(household_id, None)
 
     def local_household_id(self) -> str:

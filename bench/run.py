@@ -163,10 +163,12 @@ def skill_cpu_us(stream, skill) -> float:
 def skill_costs() -> dict[str, float]:
     from bench.minimal_skill import minimal_skill
     from skill.app import build_skill
+    from skill.store import Cipher
+    from skill.store.crypto import new_key
     from skill.store.sqlite import SQLiteStore
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "cpu.sqlite3")
+        store = SQLiteStore(Path(tmp) / "cpu.sqlite3", cipher=Cipher(new_key()))
         try:
             return {"Closer Together": skill_cpu_us(closer_stream, build_skill(store)),
                     "Minimal skill": skill_cpu_us(minimal_stream, minimal_skill())}
@@ -177,15 +179,19 @@ def skill_costs() -> dict[str, float]:
 SERVERS = (("Closer Together", "closer", closer_stream), ("Minimal skill", "minimal",
                                                           minimal_stream))
 # Where the difference lies, measured in the same rounds: the product on a database in
-# memory-backed tmpfs (not durable), with no persistence at all (bench/memory_store.py), and
+# memory-backed tmpfs (not durable), without encryption at rest, with no persistence at all
+# (bench/memory_store.py), and
 # without the per-request log line and metrics, with and without persistence.
 TMPFS = "Closer Together, SQLite on tmpfs"
+UNENCRYPTED = "Closer Together, names and appreciations not encrypted"
 IN_MEMORY = "Closer Together, no persistence"
 UNLOGGED = "Closer Together, no request log line, no metrics"
 BARE = "Closer Together, no persistence, no request log line, no metrics"
 # And what one durable write per request costs any skill: the minimal skill saving a row.
 MINIMAL_STORE = "Minimal skill, one SQLite write per request"
-DIAGNOSTICS = ((TMPFS, "closer", closer_stream), (IN_MEMORY, "closer_in_memory", closer_stream),
+DIAGNOSTICS = ((TMPFS, "closer", closer_stream),
+               (UNENCRYPTED, "closer_unencrypted", closer_stream),
+               (IN_MEMORY, "closer_in_memory", closer_stream),
                (UNLOGGED, "closer_unlogged", closer_stream),
                (BARE, "closer_in_memory_unlogged", closer_stream),
                (MINIMAL_STORE, "minimal_with_store", minimal_stream))
@@ -263,7 +269,8 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
         "workers of one thread on this machine) on 127.0.0.1, verification ON for both (test "
         "root CA trusted, chain for the s3.amazonaws.com URL read from a temp file). "
         "Closer Together: `bench.wsgi:closer()`, the product's webhook and skill with its "
-        "SQLite store. Minimal skill: `bench.wsgi:minimal()`, a one-intent ask-sdk skill "
+        "SQLite store, names and appreciations encrypted (AES-GCM). Minimal skill: "
+        "`bench.wsgi:minimal()`, a one-intent ask-sdk skill "
         "served as ask-sdk's Flask adapter serves skills (the SDK's DefaultSerializer, "
         "`skill.invoke`, `jsonify`), with the same verifier.",
         f"- Load: `wrk -t1 -c{CONNECTIONS}` with bench/alexa.lua on the same machine, "
@@ -304,7 +311,8 @@ def _diagnostics(results: dict[str, dict]) -> list[str]:
     """The second table: the same rounds, with the product's persistence changed."""
     minimal = results["Minimal skill"]["rps"]
     rows = [(name, results[name])
-             for name in ("Closer Together", TMPFS, IN_MEMORY, UNLOGGED, BARE, MINIMAL_STORE)]
+             for name in ("Closer Together", TMPFS, UNENCRYPTED, IN_MEMORY, UNLOGGED, BARE,
+                          MINIMAL_STORE)]
     return [
         "Where the difference lies (same rounds; the rows after the first are measuring aids, "
         "not the product: tmpfs is not durable, bench/memory_store.py keeps one copy per "

@@ -30,10 +30,11 @@ from flask import Flask, jsonify, request
 
 from bench.memory_store import MemoryStore
 from bench.minimal_skill import minimal_skill
-from skill.app import build_skill
+from skill.app import build_skill, configured_skill
 from skill.config import Config
 from skill.doors.verify import RequestVerifier, check_application_id
 from skill.doors.webhook import create_app
+from skill.store import open_store
 from skill.store.sqlite import SQLiteStore
 from tests.support.certs import file_verifier
 
@@ -43,8 +44,16 @@ def _verifier() -> RequestVerifier:
 
 
 def closer() -> Flask:
+    """The product as ``closer serve`` builds it: names and appreciations encrypted (a key
+    file beside the database), old rows purged."""
     config = Config.from_env(verify=True)
-    store = SQLiteStore(config.db_path)
+    return create_app(config, skill=configured_skill(config), verifier=_verifier())
+
+
+def closer_unencrypted() -> Flask:
+    """A measuring aid: ``closer()`` storing names and appreciations in plain text."""
+    config = Config.from_env(verify=True)
+    store = open_store(db_path=config.db_path)
     return create_app(config, skill=build_skill(store), verifier=_verifier())
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from ask_sdk_core.skill import CustomSkill
 
-from skill.app import build_skill, invoke, open_configured_store
+from skill.app import build_skill, data_key, invoke, open_configured_store
 from skill.config import Config
 from skill.envelopes import LOCAL_APPLICATION_ID
+from skill.session import derive_key
 from speech.device import Device, DoorError, Webhook
 
 
@@ -47,10 +48,12 @@ def local_device(config: Config, endpoint: str | None, grammar: Any) -> Iterator
         finally:
             device.end()
         return
-    store = open_configured_store(config)
+    key = data_key(config)
+    store = open_configured_store(config, key)
     try:
         household = config.household_id or store.local_household_id()
-        device = Device(InProcess(build_skill(store)), household, grammar, app_id=app_id)
+        skill = build_skill(store, session_key=derive_key(key))
+        device = Device(InProcess(skill), household, grammar, app_id=app_id)
         try:
             yield device
         finally:

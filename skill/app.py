@@ -24,7 +24,7 @@ from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
 from skill.cards import Deck, default_deck
-from skill.config import Config
+from skill.config import Config, ConfigError
 from skill.handlers import (
     appreciation,
     cards,
@@ -39,8 +39,16 @@ from skill.handlers import (
     week,
 )
 from skill.serialize import FastSerializer
-from skill.session import SessionSigner
-from skill.store import Store, StoreUnavailable, open_store
+from skill.session import SessionSigner, derive_key
+from skill.store import (
+    Cipher,
+    Retention,
+    Store,
+    StoreUnavailable,
+    load_key,
+    load_or_create_key_file,
+    open_store,
+)
 from skill.turn import Services, Turn
 from skill.zones import TimeZones
 
@@ -207,9 +215,40 @@ def build_skill(store: Store, deck: Deck | None = None,
     return builder.create()
 
 
-def open_configured_store(config: Config) -> Store:
-    """The household store the configuration names (PostgreSQL or a SQLite file)."""
-    return open_store(str(config.db_path), config.database_url)
+def data_key(config: Config) -> bytes:
+    """The key that encrypts names and appreciations at rest: CLOSER_DATA_KEY, or for a
+    SQLite file (one machine) a key file made beside it on first start. Every instance on
+    one PostgreSQL database must share a key, so there it has to be configured."""
+    if config.data_key:
+        try:
+            return load_key(config.data_key)
+        except ValueError as error:
+            raise ConfigError(f"CLOSER_DATA_KEY: {error}") from None
+    if config.uses_postgres:
+        raise ConfigError("set CLOSER_DATA_KEY (32 random bytes as base64) on every instance "
+                          "that shares the PostgreSQL database: it encrypts names and "
+                          "appreciations, and they must all read each other's")
+    return load_or_create_key_file(config.key_file)
+
+
+def open_configured_store(config: Config, key: bytes | None = None) -> Store:
+    """The household store the configuration names (PostgreSQL or a SQLite file), sealing
+    names and appreciations under the data key, keeping them as long as promised."""
+    key = key or data_key(config)
+    try:
+        old = [load_key(text) for text in config.old_data_keys]
+        retention = Retention(journal_days=config.journal_days)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return open_store(db_path=config.db_path, database_url=config.database_url,
+                      cipher=Cipher(key, old_keys=old), retention=retention)
+
+
+def configured_skill(config: Config) -> CustomSkill:
+    """The skill as the configuration asks: its store, and session attributes signed with a
+    key derived from the data key (so every worker and host of the skill shares it)."""
+    key = data_key(config)
+    return build_skill(open_configured_store(config, key), session_key=derive_key(key))
 
 
 def invoke(skill: CustomSkill, envelope: dict) -> dict:

@@ -38,6 +38,8 @@ class Config:
     # The key that encrypts names and appreciations at rest (base64 of 32 bytes); without
     # it, a key file beside the SQLite data is made on first start (local use).
     data_key: str | None = None
+    old_data_keys: tuple[str, ...] = ()  # keys being rotated out: read with, never written
+    journal_days: int = 7
     # Alexa application ids allowed to call; empty means any (only with ``any_skill``).
     skill_ids: tuple[str, ...] = ()
     any_skill: bool = False
@@ -77,6 +79,9 @@ class Config:
             "db_path_chosen": text("CLOSER_DB") is not None,
             "database_url": text("CLOSER_DATABASE_URL"),
             "data_key": text("CLOSER_DATA_KEY"),
+            "old_data_keys": tuple(
+                k.strip() for k in env.get("CLOSER_OLD_DATA_KEYS", "").split(",") if k.strip()),
+            "journal_days": _number(text("CLOSER_JOURNAL_DAYS"), "CLOSER_JOURNAL_DAYS") or 7,
             "skill_ids": tuple(dict.fromkeys(
                 s.strip() for s in env.get("CLOSER_SKILL_IDS", "").split(",") if s.strip())),
             "metrics_token": text("CLOSER_METRICS_TOKEN"),

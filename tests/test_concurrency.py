@@ -24,7 +24,7 @@ from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 
 from tests.support.threads import run_threads
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
-CHILD_TABLES = ("seen_cards", "hugs", "appreciations")
+CHILD_TABLES = ("seen_cards", "rituals", "appreciations", "reminders")
 SPAWN = multiprocessing.get_context("spawn")
 
 
@@ -157,6 +157,7 @@ def _write_worker(db: Database, household: str, worker: int, count: int) -> None
             text = f"w{worker}-{n}"
             assert store.add_appreciation(household, Appreciation("A", "B", text, T0)) is True
             store.record_hug(household, 5 + n, T0 - timedelta(minutes=worker * count + n))
+            store.set_reminder(household, "hug", f"{n % 24:02d}:{worker:02d}")
             store.record_visit(household)
             store.update(household, last_card_id=text)
     finally:
@@ -191,7 +192,7 @@ class Write:
 
 class Writers:
     """Threads, each with its own store, hammering one household with tagged writes: the hug
-    length, appreciation text and first name carry the write's tag."""
+    length, appreciation text, reminder token and first name carry the write's tag."""
 
     def __init__(self, db: Database, household: str, count: int) -> None:
         self.db, self.household = db, household
@@ -213,11 +214,13 @@ class Writers:
             store.update(h, first_name=f"t{tag}", journal_opt_in=True)
         elif kind == "card":
             store.deal_card(h, [f"c{i}" for i in range(30)])
+        elif kind == "reminder":
+            store.set_reminder(h, "hug", "08:00", f"t{tag}")
         else:
             store.record_visit(h)
 
     def _run(self, store: Store) -> None:
-        kinds = itertools.cycle(["names", "hug", "appreciation", "card", "visit"])
+        kinds = itertools.cycle(["names", "hug", "appreciation", "card", "reminder", "visit"])
         try:
             while not self.stop.is_set():
                 with self.lock:
@@ -247,7 +250,8 @@ class Writers:
 
 
 def _tags(rows: dict[str, list[dict]]) -> set[int]:
-    found = {row["seconds"] for row in rows["hugs"]}
+    found = {row["seconds"] for row in rows["rituals"]}
+    found |= {int(row["alexa_token"][1:]) for row in rows["reminders"]}
     found |= {int(row["text"][1:]) for row in rows["appreciations"]}
     found |= {int(row["first_name"][1:]) for row in rows["households"] if row["first_name"]}
     return found
@@ -285,8 +289,8 @@ def test_forget_deletes_a_write_that_commits_while_it_waits(database: Database) 
                 if database.kind == "postgres" else "SELECT 1 WHERE %s IS NOT NULL")
         commit = database.execute([
             (lock, ("h1",)),
-            ("INSERT INTO hugs (household_id, seconds, at) VALUES (%s, %s, %s)",
-             ("h1", 20, T0.isoformat())),
+            ("INSERT INTO rituals (household_id, kind, at, seconds) VALUES (%s, %s, %s, %s)",
+             ("h1", "hug", T0.isoformat(), 20)),
             ("INSERT INTO appreciations (household_id, giver, receiver, text, said_at) "
              "VALUES (%s, %s, %s, %s, %s)", ("h1", "Sam", "Alex", "in flight", T0.isoformat())),
         ])

@@ -1,4 +1,5 @@
-"""Household store contract tests over real databases: a SQLite file and a PostgreSQL server."""
+"""Household store contract tests over real databases: a SQLite file and a PostgreSQL server,
+with encryption on as in the product (tests/test_store_privacy.py: what is on disk)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,29 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from skill.store import Appreciation, Household, Store, StoreUnavailable
+from skill.store import (
+    Appreciation,
+    Cipher,
+    Household,
+    Reminder,
+    Ritual,
+    Store,
+    StoreUnavailable,
+    open_store,
+)
 from skill.store.postgres import PostgresStore
-from skill.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from skill.store.schema import SCHEMA_VERSION
+from skill.store.sqlite import SQLiteStore
 from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
 from tests.support.threads import run_threads
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+KEY = bytes(range(32))
 StoreFactory = Callable[[], Store]
 
 
@@ -31,10 +43,10 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 
     def factory() -> Store:
         if request.param == "sqlite":
-            store: Store = SQLiteStore(tmp_path / "data" / "closer.sqlite3")
+            store: Store = SQLiteStore(tmp_path / "data" / "closer.sqlite3", cipher=Cipher(KEY))
         else:
             assert url is not None
-            store = PostgresStore(url)
+            store = PostgresStore(url, cipher=Cipher(KEY))
         opened.append(store)
         return store
 
@@ -74,6 +86,7 @@ def test_update_and_load_round_trip(store: Store) -> None:
         last_card_id="fun-3",
         round_state=round_state,
         checkin_state={"step": "mood"},
+        deep_state={"set": 2, "heard": ["deep-1", "deep-4"]},
     )
     loaded = store.load("h1")
     assert loaded == updated
@@ -81,6 +94,7 @@ def test_update_and_load_round_trip(store: Store) -> None:
     assert loaded.journal_opt_in is True
     assert loaded.round_state == round_state
     assert loaded.checkin_state == {"step": "mood"}
+    assert loaded.deep_state == {"set": 2, "heard": ["deep-1", "deep-4"]}
 
     cleared = store.update("h1", round_state=None, journal_opt_in=False)
     assert cleared.round_state is None
@@ -131,7 +145,7 @@ def test_deal_card_never_repeats_until_pool_exhausted(store: Store) -> None:
 
 
 def test_deal_card_large_pool_never_repeats_until_exhausted(store: Store) -> None:
-    """A pool larger than the cards SQLite looks up first (PICK_SAMPLE): every card once,
+    """A pool larger than the cards the store looks up first (PICK_SAMPLE): every card once,
     also in the last rounds where most of the pool has been heard."""
     pool = [f"c{i}" for i in range(60)]
     rng = random.Random(3)
@@ -251,6 +265,98 @@ def test_record_hug_counts_the_last_seven_days(store: Store) -> None:
     assert store.record_hug("h1", 15, T0 + timedelta(days=7)) == 1
 
 
+def test_hug_times_are_kept_to_the_minute(store: Store) -> None:
+    store.record_hug("h1", 20, T0 + timedelta(seconds=42, microseconds=123456))
+    assert store.rituals_since("h1", T0 - timedelta(days=1)) == [Ritual("hug", T0, 20)]
+
+
+def test_rituals_are_logged_for_the_week(store: Store) -> None:
+    store.record_ritual("h1", "appreciation_round", T0 - timedelta(days=3))
+    store.record_hug("h1", 30, T0 - timedelta(days=2))
+    store.record_ritual("h1", "question", T0 - timedelta(hours=1, seconds=5))
+    store.record_ritual("h1", "listening", T0, seconds=240)
+    store.record_ritual("h1", "deep_conversation", T0 - timedelta(days=9))  # before the week
+    store.record_ritual("h2", "checkin", T0)  # another household
+    assert store.rituals_since("h1", T0 - timedelta(days=7)) == [
+        Ritual("appreciation_round", T0 - timedelta(days=3)),
+        Ritual("hug", T0 - timedelta(days=2), 30),
+        Ritual("question", T0 - timedelta(hours=1, minutes=1)),
+        Ritual("listening", T0, 240),
+    ]
+    kind, at, seconds = store.rituals_since("h2", T0)[0]
+    assert (kind, at, seconds) == ("checkin", T0, None)
+
+
+def test_unknown_ritual_kinds_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.record_ritual("h1", "nap", T0)
+    assert store.load("h1").is_new
+
+
+def test_every_ritual_kind_is_kept(store: Store) -> None:
+    kinds = ["appreciation_round", "hug", "question", "checkin", "listening",
+             "deep_conversation", "quiet_round"]
+    for minute, kind in enumerate(kinds):
+        store.record_ritual("h1", kind, T0 + timedelta(minutes=minute))
+    assert [r.kind for r in store.rituals_since("h1", T0)] == kinds
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+
+def test_reminders_are_kept_per_ritual_and_replaced(store: Store) -> None:
+    assert store.reminders("h1") == []
+    assert store.set_reminder("h1", "appreciation", "21:30", "alexa-token-1") is None
+    assert store.set_reminder("h1", "hug", "07:15") is None
+    assert store.reminders("h1") == [Reminder("hug", "07:15"),
+                                     Reminder("appreciation", "21:30", "alexa-token-1")]
+    replaced = store.set_reminder("h1", "appreciation", "21:00", "alexa-token-2")
+    assert replaced == Reminder("appreciation", "21:30", "alexa-token-1")
+    assert store.reminders("h1")[1] == Reminder("appreciation", "21:00", "alexa-token-2")
+    assert store.reminders("h2") == []
+
+
+def test_reminders_refuse_unknown_rituals_and_times(store: Store) -> None:
+    for ritual, at in (("nap", "21:00"), ("hug", "9:30"), ("hug", "24:00"), ("hug", "21:60")):
+        with pytest.raises(ValueError):
+            store.set_reminder("h1", ritual, at)
+    assert store.reminders("h1") == []
+
+
+def test_clear_reminders_returns_what_it_removed(store: Store) -> None:
+    store.set_reminder("h1", "checkin", "19:00", "t-1")
+    store.set_reminder("h1", "question", "18:00")
+    store.set_reminder("h2", "hug", "08:00")
+    assert store.clear_reminders("h1") == [Reminder("question", "18:00"),
+                                           Reminder("checkin", "19:00", "t-1")]
+    assert store.reminders("h1") == [] and store.clear_reminders("h1") == []
+    assert store.reminders("h2") == [Reminder("hug", "08:00")]
+
+
+def test_a_nudge_is_marked_once_a_day(store: Store) -> None:
+    day = date(2026, 11, 20)
+    assert store.mark_nudged("h1", "hug", day) is False  # no such reminder
+    store.set_reminder("h1", "hug", "08:00")
+    assert store.mark_nudged("h1", "hug", day) is True
+    assert store.mark_nudged("h1", "hug", day) is False  # already spoken today
+    assert store.reminders("h1")[0].last_nudged == day
+    assert store.mark_nudged("h1", "hug", day + timedelta(days=1)) is True
+    store.set_reminder("h1", "hug", "09:00")  # a new time starts afresh
+    assert store.reminders("h1")[0].last_nudged is None
+
+
+def test_concurrent_speakers_nudge_once(store_factory: StoreFactory) -> None:
+    stores = [store_factory() for _ in range(4)]
+    stores[0].set_reminder("h1", "appreciation", "21:30")
+    marked: list[bool] = []
+    run_threads(4, lambda i: marked.append(
+        stores[i].mark_nudged("h1", "appreciation", date(2026, 11, 20))))
+    assert sorted(marked) == [False, False, False, True]
+
+
+# -- the journal -------------------------------------------------------------------------
+
+
 def test_appreciations_newest_first_and_since(store: Store) -> None:
     store.update("h1", journal_opt_in=True)
     store.update("h2", journal_opt_in=True)
@@ -296,10 +402,13 @@ def test_appreciation_is_kept_only_with_the_journal_on(store: Store) -> None:
 
 
 def _fill(store: Store, household_id: str) -> None:
-    store.update(household_id, first_name="Sam", journal_opt_in=True, round_state={"turn": 1})
+    store.update(household_id, first_name="Sam", journal_opt_in=True, round_state={"turn": 1},
+                 deep_state={"step": 3})
     store.record_visit(household_id)
     store.deal_card(household_id, ["a", "b", "c"])
     store.record_hug(household_id, 20, T0)
+    store.record_ritual(household_id, "checkin", T0)
+    store.set_reminder(household_id, "hug", "08:00", "token")
     store.add_appreciation(household_id, Appreciation("Sam", "Alex", "thanks", T0))
 
 
@@ -310,12 +419,16 @@ def test_forget_removes_everything_and_spares_others(store: Store) -> None:
 
     assert store.load("h1") == Household(household_id="h1")
     assert store.appreciations_since("h1", T0 - timedelta(days=365)) == []
+    assert store.rituals_since("h1", T0 - timedelta(days=365)) == []
+    assert store.reminders("h1") == []
     assert store.record_hug("h1", 10, T0) == 1  # the old hug is gone
     assert [store.deal_card("h1", ["a"])] == [("a", False)]  # seen marks are gone
 
     other = store.load("h2")
     assert other.first_name == "Sam" and other.visits == 1 and other.round_state == {"turn": 1}
+    assert other.deep_state == {"step": 3}
     assert len(store.appreciations_since("h2", T0)) == 1
+    assert len(store.rituals_since("h2", T0)) == 2 and len(store.reminders("h2")) == 1
     assert store.record_hug("h2", 10, T0) == 2
 
 
@@ -326,7 +439,7 @@ def test_forget_leaves_no_rows_in_sqlite(tmp_path: Path) -> None:
     store.forget("h1")
     store.close()
     with sqlite3.connect(path) as conn:
-        for table in ("households", "seen_cards", "hugs", "appreciations"):
+        for table in ("households", "seen_cards", "rituals", "appreciations", "reminders"):
             count = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             assert count == 0, table
 
@@ -357,23 +470,6 @@ def test_local_household_ids_differ_between_databases(tmp_path: Path) -> None:
     assert one.local_household_id() != two.local_household_id()
     one.close()
     two.close()
-
-
-def test_sqlite_upgrade_from_first_schema_adds_the_local_id(tmp_path: Path) -> None:
-    from skill.store.sqlite import MIGRATIONS
-
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as conn:  # a database as the first release left it
-        for statement in MIGRATIONS[0]:
-            conn.execute(statement)
-        conn.execute("PRAGMA user_version = 1")
-        conn.execute("INSERT INTO households (household_id, first_name, created_at, updated_at)"
-                     " VALUES ('h1', 'Sam', 'x', 'x')")
-    store = SQLiteStore(path)
-    assert store.schema_version == SCHEMA_VERSION
-    assert store.load("h1").first_name == "Sam"
-    assert store.local_household_id().startswith("local.")
-    store.close()
 
 
 def test_forget_keeps_the_local_id_and_starts_afresh(store: Store) -> None:
@@ -412,15 +508,6 @@ def test_sqlite_reopen_keeps_data_and_schema_version(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
-    path = tmp_path / "closer.sqlite3"
-    SQLiteStore(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(StoreUnavailable):
-        SQLiteStore(path)
-
-
 def test_sqlite_locked_database_raises_store_unavailable(tmp_path: Path) -> None:
     path = tmp_path / "closer.sqlite3"
     store = SQLiteStore(path, busy_timeout_ms=50)
@@ -445,22 +532,39 @@ def test_closed_store_raises(tmp_path: Path) -> None:
         store.load("h1")
 
 
-def test_open_store_follows_the_configuration(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_store_takes_its_settings_as_arguments(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOSER_DB", str(tmp_path / "ignored.sqlite3"))  # the store reads none
+    explicit = tmp_path / "explicit.sqlite3"
+    store = open_store(db_path=explicit, cipher=Cipher(KEY))
+    assert isinstance(store, SQLiteStore) and store.path == explicit
+    assert store.cipher is not None and store.retention is not None  # the default promise
+    store.close()
+    assert not (tmp_path / "ignored.sqlite3").exists()
+
+
+def test_the_configured_store_is_the_one_opened(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from skill.app import open_configured_store
     from skill.config import Config
 
     chosen = tmp_path / "env" / "closer.sqlite3"
     store = open_configured_store(Config.from_env({"CLOSER_DB": str(chosen)}))
     assert isinstance(store, SQLiteStore) and store.path == chosen
+    assert store.cipher is not None  # a key file was made beside it
+    store.close()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    store = open_configured_store(Config.from_env({}))
+    assert store.path.name == "closer.sqlite3" and "closer-together" in store.path.parts
     store.close()
 
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    store = open_configured_store(Config.from_env({}))
-    assert isinstance(store, SQLiteStore)
-    assert store.path.name == "closer.sqlite3"
-    assert "closer-together" in store.path.parts
+
+@pytest.mark.postgres
+def test_open_store_postgres_url(request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("postgres_url")
+    store = open_store(db_path="unused", database_url=url, cipher=Cipher(KEY))
+    assert isinstance(store, PostgresStore)
+    assert store.update("h1", first_name="Sam").first_name == "Sam"
     store.close()
 
 

@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 from skill.store import StoreUnavailable
-from skill.store.postgres import SCHEMA_VERSION, PostgresStore
+from skill.store.postgres import PostgresStore
+from skill.store.schema import SCHEMA_VERSION
 from tests.support.pg_server import PostgresServer, find_pg_bin, running_server
 
 T = TypeVar("T")

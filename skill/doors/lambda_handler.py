@@ -19,7 +19,7 @@ import logging
 from ask_sdk_core.skill import CustomSkill
 
 from skill import logs
-from skill.app import build_skill, invoke, open_configured_store
+from skill.app import configured_skill, invoke
 from skill.config import Config
 from skill.envelopes import VerificationError, check_application_id
 
@@ -46,7 +46,7 @@ def skill() -> CustomSkill:
             log.warning("CLOSER_SKILL_IDS is not set: any skill allowed by the function's "
                         "trigger can invoke it")
         _allowed = config.skill_ids
-        _skill = build_skill(open_configured_store(config))
+        _skill = configured_skill(config)
     return _skill
 
 

@@ -17,7 +17,7 @@ from ask_sdk_core.skill import CustomSkill
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from skill.app import answer, build_skill, open_configured_store
+from skill.app import answer, configured_skill
 from skill.config import MAX_BODY_BYTES, Config
 from skill.doors import metrics
 from skill.doors.verify import RequestVerifier
@@ -39,7 +39,7 @@ def create_app(
     """The Flask app. ``verifier=None`` with ``config.verify`` builds Amazon's verifier."""
     config = config or Config.from_env()
     if skill is None:
-        skill = build_skill(open_configured_store(config))
+        skill = configured_skill(config)
     if not config.verify:
         verifier = None
     elif verifier is None:

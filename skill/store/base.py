@@ -10,9 +10,19 @@ sharing one database):
   changes all land (SQLite: its database write lock; PostgreSQL: the household's row lock).
 - Cards: ``deal_card`` never deals a card the household has already heard from that pool
   while the pool still holds an unheard one, however many requests deal at once.
-- Every stored row belongs to a household row: a write that stores a hug, an appreciation
-  or a seen card creates or finds the household's row in the same transaction. There are
-  never orphaned rows that ``load`` cannot see and ``forget`` could miss.
+- Every stored row belongs to a household row: a write that stores a ritual, an
+  appreciation, a reminder or a seen card creates or finds the household's row in the same
+  transaction. There are never orphaned rows that ``load`` cannot see and ``forget`` could miss.
+
+Privacy at rest (see skill/store/crypto.py and README: Privacy):
+
+- Forget means gone: ``forget`` deletes every row of the household in one transaction; on
+  SQLite deleted content is overwritten (``secure_delete``) and the write-ahead log is then
+  emptied, so no byte of it stays in the database, ``-wal`` or ``-shm`` files.
+- With a ``Cipher``, names, appreciations (text, giver, receiver, extra) and the free-form
+  ritual states are stored encrypted (AES-GCM, bound to the household and column).
+- With a ``Retention``, appreciations older than the journal's window and rituals older
+  than the week's needs are deleted automatically.
 
 What ``forget`` means when requests race with it:
 
@@ -39,10 +49,12 @@ from __future__ import annotations
 
 import abc
 import random
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 
 class StoreUnavailable(RuntimeError):
@@ -60,9 +72,10 @@ class Household:
     visits: int = 0
     last_category: str | None = None
     last_card_id: str | None = None
-    # Progress of an unfinished appreciation round, so it can resume that evening.
+    # Progress of an unfinished ritual, so it can resume that evening.
     round_state: dict | None = None
     checkin_state: dict | None = None
+    deep_state: dict | None = None
 
     @property
     def is_new(self) -> bool:
@@ -86,6 +99,26 @@ class Appreciation:
     extra: dict = field(default_factory=dict)
 
 
+class Ritual(NamedTuple):
+    """One ritual done, for "how did we do this week": kind, when (to the minute), and
+    how long where that means something (a hug's seconds)."""
+
+    kind: str
+    at: datetime
+    seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A daily nudge: the ritual's ``RitualType`` id, the household's local time "HH:MM",
+    Alexa's reminder token when Alexa keeps it, and the day the local speaker last spoke it."""
+
+    ritual: str
+    local_time: str
+    alexa_token: str | None = None
+    last_nudged: date | None = None
+
+
 # Fields of Household that ``update`` may change.
 PROFILE_FIELDS = frozenset(
     {
@@ -96,8 +129,70 @@ PROFILE_FIELDS = frozenset(
         "last_card_id",
         "round_state",
         "checkin_state",
+        "deep_state",
     }
 )
+# What ``record_ritual`` logs (one row per ritual done).
+RITUAL_KINDS = frozenset(
+    {"appreciation_round", "hug", "question", "checkin", "listening", "deep_conversation",
+     "quiet_round"}
+)
+# What a reminder may nudge: the interaction model's ``RitualType`` ids.
+REMINDER_RITUALS = frozenset({"appreciation", "hug", "question", "checkin", "listening"})
+_LOCAL_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+
+# The journal reads seven days; a couple may keep it longer, up to a month, never more.
+JOURNAL_DAYS = 7
+MAX_JOURNAL_DAYS = 31
+# Rituals are counted over the last seven days; one more covers any time zone's "this week".
+ACTIVITY_DAYS = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the store keeps what a household did: appreciations for ``journal_days``
+    (the journal's window), rituals for ``ACTIVITY_DAYS``. Older rows are deleted at open
+    and then at most once every ``purge_every`` by the first write after it (per process),
+    by the ``clock``'s time."""
+
+    journal_days: int = JOURNAL_DAYS
+    clock: Callable[[], datetime] = utc_now
+    purge_every: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if not JOURNAL_DAYS <= self.journal_days <= MAX_JOURNAL_DAYS:
+            raise ValueError(f"the journal keeps {JOURNAL_DAYS} to {MAX_JOURNAL_DAYS} days, "
+                             f"not {self.journal_days}")
+
+    def journal_cutoff(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.journal_days)
+
+    def activity_cutoff(self, now: datetime) -> datetime:
+        return now - timedelta(days=ACTIVITY_DAYS)
+
+
+def check_ritual(kind: str) -> str:
+    if kind not in RITUAL_KINDS:
+        raise ValueError(f"unknown ritual kind {kind!r}")
+    return kind
+
+
+def check_reminder(ritual: str, local_time: str) -> None:
+    if ritual not in REMINDER_RITUALS:
+        raise ValueError(f"unknown reminder ritual {ritual!r}")
+    if not _LOCAL_TIME.fullmatch(local_time):
+        raise ValueError(f"a reminder's time is HH:MM, not {local_time!r}")
+
+
+def to_minute(at: datetime) -> datetime:
+    """``at`` in UTC, to the minute: ritual times are kept no finer than that."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def unique_pool(pool: Sequence[str]) -> list[str]:
@@ -111,7 +206,7 @@ def unique_pool(pool: Sequence[str]) -> list[str]:
 def pick_card(
     cards: Sequence[str], seen_newest_first: Sequence[str], rng: random.Random | None = None
 ) -> tuple[str, bool]:
-    """The card rule both stores apply inside their transaction; ``(card_id, reshuffled)``.
+    """The card rule every store applies inside its transaction; ``(card_id, reshuffled)``.
 
     ``seen_newest_first``: the household's heard cards from this pool, newest first.
     While the pool has unheard cards, one of them. Otherwise the pool is reshuffled (the
@@ -131,7 +226,8 @@ def new_local_household_id() -> str:
 
 
 class Store(abc.ABC):
-    """Household state. Implementations: SQLite (embedded default) and PostgreSQL."""
+    """Household state. The product's implementation is skill/store/sql.py (SQLite or
+    PostgreSQL); bench/memory_store.py is a measuring aid."""
 
     @abc.abstractmethod
     def load(self, household_id: str) -> Household:
@@ -152,7 +248,8 @@ class Store(abc.ABC):
     ) -> tuple[str, bool]:
         """Pick a card id from ``pool`` the household has not heard, and mark it heard.
 
-        When every card in ``pool`` has been heard, the pool is reshuffled: its
+        Any pool of ids works (a category, the whole deck, the deeper conversation's
+        sequence). When every card in ``pool`` has been heard, the pool is reshuffled: its
         seen marks are cleared and a card other than the last one dealt is picked.
         With ``category``, the same transaction also records the card and its category as
         the household's last (``last_card_id``, ``last_category``), for "repeat" and
@@ -162,7 +259,18 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def record_hug(self, household_id: str, seconds: int, at: datetime) -> int:
-        """Log one hug; returns how many hugs the household had in the 7 days up to ``at``."""
+        """Log one hug (a ``hug`` ritual); returns how many hugs the household had in the 7
+        days up to ``at``."""
+
+    @abc.abstractmethod
+    def record_ritual(
+        self, household_id: str, kind: str, at: datetime, seconds: int | None = None
+    ) -> None:
+        """Log one ritual done (``RITUAL_KINDS``), to the minute, for the week's look back."""
+
+    @abc.abstractmethod
+    def rituals_since(self, household_id: str, since: datetime) -> list[Ritual]:
+        """Rituals done at or after ``since`` (hugs included), oldest first."""
 
     @abc.abstractmethod
     def add_appreciation(self, household_id: str, appreciation: Appreciation) -> bool:
@@ -172,6 +280,28 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def appreciations_since(self, household_id: str, since: datetime) -> list[Appreciation]:
         """Saved appreciations said at or after ``since``, newest first."""
+
+    @abc.abstractmethod
+    def set_reminder(
+        self, household_id: str, ritual: str, local_time: str, alexa_token: str | None = None
+    ) -> Reminder | None:
+        """Keep a daily nudge for ``ritual`` (``REMINDER_RITUALS``) at ``local_time``
+        ("HH:MM"); one per ritual. Returns the reminder it replaced (its Alexa token is the
+        one to delete at Amazon), or None."""
+
+    @abc.abstractmethod
+    def reminders(self, household_id: str) -> list[Reminder]:
+        """The household's nudges, earliest in the day first."""
+
+    @abc.abstractmethod
+    def clear_reminders(self, household_id: str) -> list[Reminder]:
+        """Remove every nudge of the household; returns what was removed (with tokens)."""
+
+    @abc.abstractmethod
+    def mark_nudged(self, household_id: str, ritual: str, on_date: date) -> bool:
+        """Note that the local speaker spoke ``ritual``'s nudge on ``on_date``; True only
+        for the first call for that day (so two speakers, or a restart, never nudge twice),
+        False if already nudged that day or there is no such reminder."""
 
     @abc.abstractmethod
     def forget(self, household_id: str) -> None:
