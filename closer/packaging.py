@@ -66,24 +66,31 @@ SUMMARY = ("Small everyday rituals for couples: conversation cards, a timed hug 
 DESCRIPTION = """\
 Closer Together helps couples build small, everyday moments of closeness.
 
-Conversation cards: say "give us a question", or ask for your favorite kind: fun, deep, \
-dreams, memories, gratitude, values, ideas or adventure. You will not hear the same card \
-again until that kind runs out.
+Conversation cards: say "give us a question", or ask for your favorite kind: fun, deep, dreams, \
+memories, gratitude, values, ideas, adventure, about us, meaning, or a gentle question for \
+making up. Say "something lighter" or "something deeper" to change the mood. You will not \
+hear the same card again until that kind runs out.
+A deeper conversation: "let's go deeper tonight" asks three sets of questions, each a little \
+deeper, one at a time. Passing is always fine.
 Timed hug: "start a twenty second hug". Alexa guides you in, holds the time and rings a \
 chime at the end.
 Evening appreciation round: "start our appreciation round". Each of you says one thing you \
-appreciated about the other today; Alexa mirrors it back and says goodnight. A quiet round \
+appreciated about the other today; Alexa says it back and says goodnight. A quiet round \
 gives you the pauses and records nothing.
+Listening practice: "let's practice listening". One of you talks, the other listens and \
+says back what they heard, then you swap.
 Rose, thorn, bud: "let's do a check in".
 Journal: if you choose to keep one, "read our journal" plays back the last week's \
-appreciations.
+appreciations. "How did we do this week" looks back at what you made time for.
 
-Privacy: Closer Together stores your two first names, which cards you have heard and this \
-week's hug count, and, only if you turn the journal on, the appreciations you share. Say \
-"forget us" to delete everything; disabling the skill does the same.
+Privacy: Closer Together stores your two first names, which cards you have heard and the \
+rituals you did this week, and, only if you turn the journal on, the appreciations you \
+share, for seven days. Names and appreciations are encrypted. Say "forget us" to delete \
+everything; disabling the skill does the same.
 
-Closer Together is for everyday closeness. For hard times, a couples counselor is the \
-right person to talk to."""
+Closer Together is for everyday closeness, not therapy. On a hard evening it offers something \
+gentle and points you to a couples counselor; if you are afraid or not safe, it gives you the \
+emergency number and a helpline."""
 KEYWORDS = ("couples", "relationship", "conversation starters", "questions for couples",
             "hug timer", "appreciation", "gratitude", "check in", "date night", "partner")
 # At most three; each must parse against the locale's model (checked at build time).
@@ -157,8 +164,8 @@ def localize_model(source: dict, locale: str) -> dict:
     schema = model["interactionModel"]
     language = schema["languageModel"]
     for intent in language["intents"]:
-        if "samples" in intent:
-            intent["samples"] = [reword(s, locale) for s in intent["samples"]]
+        if "samples" in intent:  # "my mom" and "my mum" become one sample outside the US
+            intent["samples"] = list(dict.fromkeys(reword(s, locale) for s in intent["samples"]))
     extra = EXTRA_SYNONYMS.get(locale, {})
     for slot_type in language.get("types", []):
         for value in slot_type.get("values", []):

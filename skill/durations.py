@@ -30,12 +30,16 @@ def iso_seconds(value: str | None) -> float | None:
     )
 
 
+_MINUTES = ("", "a minute", "two minutes", "three minutes", "four minutes", "five minutes",
+            "six minutes", "seven minutes", "eight minutes", "nine minutes", "ten minutes")
+
+
 def spoken(seconds: int) -> str:
-    """'twenty seconds', 'a minute', 'a minute and a half', '90 seconds'."""
-    if seconds == 60:
-        return "a minute"
+    """As a person says it: '20 seconds', 'a minute', 'a minute and a half', 'three minutes',
+    '75 seconds'."""
+    minutes, rest = divmod(seconds, 60)
+    if rest == 0 and 0 < minutes < len(_MINUTES):
+        return _MINUTES[minutes]
     if seconds == 90:
         return "a minute and a half"
-    if seconds == 120:
-        return "two minutes"
     return f"{seconds} seconds"

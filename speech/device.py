@@ -118,8 +118,13 @@ class Device:
 
     @property
     def free_text(self) -> bool:
-        """The next turn fills an elicited free-text slot (the recognizer opens up)."""
-        return self.expecting is not None
+        """The next turn fills an elicited free-text slot (AMAZON.SearchQuery): the
+        recognizer opens up. An elicited name is still heard as a command (the grammar
+        knows the names), and the reply is read as an answer to that question."""
+        if self.expecting is None:
+            return False
+        intent, _, slot = self.expecting.partition(".")
+        return self.model.slot_types(intent).get(slot) == "AMAZON.SearchQuery"
 
     def launch(self) -> Reply:
         if self.session is not None:

@@ -89,7 +89,7 @@ def test_fear_is_never_offered_a_ritual(talk: Talk, said: str) -> None:
     assert "hug" not in answer.lower() and "question" not in answer.lower()
 
 
-@pytest.mark.parametrize("said", PHRASINGS["near_misses"])
+@pytest.mark.parametrize("said", [miss["said"] for miss in PHRASINGS["near_misses"]])
 def test_near_misses_are_not_distress(talk: Talk, said: str) -> None:
     talk.one(said)
     assert talk.last_intent() not in {"HardTimesIntent", "SafetyIntent"}

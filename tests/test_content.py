@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from skill import packaging
+from closer import packaging
 from skill.cards import (
     DEFAULT_PATH,
     DEPTHS,

@@ -24,7 +24,7 @@ def test_dinner_cards_never_repeat_and_next_keeps_the_category(webhook) -> None:
     couple.launch()
     answer = couple.say("QuestionIntent", category=("silly", "fun"))
     heard = [couple.attributes["card_id"]]
-    assert "fun one" in speech_text(answer)
+    assert deck.get(couple.attributes["card_id"]).text in speech_text(answer)
     assert answer["response"]["reprompt"]  # dinner flow: session stays open for next/repeat
     for _ in range(len(deck.ids("fun")) - 1):
         couple.say("AMAZON.NextIntent")
@@ -73,8 +73,9 @@ def test_a_hug_holds_exactly_the_asked_time_and_is_counted(webhook) -> None:
     # 1 s breath pause before "Starting now", then exactly 60 s of silence.
     assert total_pause_s(answer) == 61
     assert "<audio" in answer["response"]["outputSpeech"]["ssml"]
-    assert "first hug this week" in said
-    assert "second hug this week" in speech_text(couple.say("HugIntent"))
+    assert "A lovely way to start the week's hugs." in said
+    again = speech_text(couple.say("HugIntent"))  # the count means something, never a tally
+    assert "A lovely way" not in again and "second hug" not in again
 
 
 def test_default_hug_is_twenty_seconds_and_odd_lengths_get_a_correction(webhook) -> None:
@@ -106,7 +107,7 @@ def test_full_appreciation_round_mirrors_saves_and_closes(webhook) -> None:
     assert "Alex, Sam appreciated that you made Sam laugh at breakfast" in second
     assert "Alex, what's one thing you appreciated about Sam" in second
     close = couple.say("ShareAppreciationIntent", appreciation="you listened to my long story")
-    assert "Two thank-yous, said out loud" in speech_text(close)
+    assert "Two appreciations, said out loud." in speech_text(close)
     assert close["response"]["shouldEndSession"] is True
     journal = speech_text(couple.say("JournalIntent"))
     # Newest first.
@@ -117,11 +118,12 @@ def test_skip_passes_a_turn_in_the_round_without_saving_it(webhook) -> None:
     couple = webhook.household()
     _round_until_first_turn(couple)
     passed = speech_text(couple.say("AMAZON.NextIntent"))
-    assert "skip that one" in passed and "Alex, what's one thing you appreciated" in passed
+    assert "Passing is always okay." in passed
+    assert "Alex, what's one thing you appreciated" in passed
     close = speech_text(couple.say("ShareAppreciationIntent",
                                    appreciation="you listened to my long story"))
-    assert "Goodnight" in close
-    assert "A thank-you, said out loud" in close and "Two thank-yous" not in close
+    assert "Sleep well, Sam and Alex." in close
+    assert "One appreciation said out loud, and a pass" in close
     journal = speech_text(couple.say("JournalIntent"))
     assert "Alex appreciated" in journal and "Sam appreciated" not in journal
 
@@ -192,7 +194,7 @@ def test_help_mentions_a_counselor_and_fallback_offers_examples(webhook) -> None
 
 def test_yes_outside_a_question_and_unknown_intents_answer_sensibly(webhook) -> None:
     couple = webhook.household()
-    assert "didn't ask" in speech_text(couple.say("AMAZON.YesIntent"))
+    assert "no question waiting" in speech_text(couple.say("AMAZON.YesIntent"))
     assert "can't do that" in speech_text(couple.say("SomeFutureIntent"))
     assert couple.say("AMAZON.NavigateHomeIntent")["response"]["shouldEndSession"] is True
 
@@ -212,8 +214,9 @@ def test_help_in_the_round_explains_and_asks_again_for_what_is_pending(webhook) 
 
 def test_repeat_after_a_misheard_remark_repeats_the_question(webhook) -> None:
     couple = webhook.household()
-    card = speech_text(couple.say("QuestionIntent"))
+    couple.say("QuestionIntent")
+    card = default_deck().get(couple.attributes["card_id"])
     remark = couple.say("AMAZON.FallbackIntent")
     assert "Say next for another question" in speech_text(remark)
     assert remark["response"]["shouldEndSession"] is False
-    assert speech_text(couple.say("AMAZON.RepeatIntent")) == card
+    assert speech_text(couple.say("AMAZON.RepeatIntent")) == f"Again: {card.text}"

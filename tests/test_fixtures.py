@@ -14,6 +14,7 @@ from tests.support.recorded import (
     FIXTURES,
     check_behaves,
     post_fixture,
+    prepare_household,
 )
 
 
@@ -37,14 +38,13 @@ def test_fixtures_are_shaped_like_alexa() -> None:
             assert "session" not in envelope and "eventCreationTime" in request
         else:
             assert envelope["session"]["user"]["userId"] == FIXTURE_USER
-            assert request["locale"] == "en-US"
+            assert request["locale"] in {"en-US", "en-GB", "en-CA", "en-AU", "en-IN"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_fixture_behaves(webhook, name: str) -> None:
     expected = EXPECTATIONS[name]
-    if expected.get("household"):
-        webhook.store.update(FIXTURE_USER, **expected["household"])
+    prepare_household(webhook.store, expected)
     check_behaves(post_fixture(webhook, name), expected)
 
 

@@ -13,6 +13,8 @@ from types import ModuleType
 import pytest
 
 import skill.doors.lambda_handler
+from skill.store import Cipher
+from skill.store.crypto import key_text
 from skill.store.sqlite import SQLiteStore
 from tests.support.alexa import check_alexa_limits
 from tests.support.recorded import (
@@ -21,7 +23,10 @@ from tests.support.recorded import (
     FIXTURE_USER,
     check_behaves,
     load_fixture,
+    prepare_household,
 )
+
+KEY = bytes(range(32))  # the function's CLOSER_DATA_KEY in these tests
 
 
 class LambdaContext:
@@ -43,6 +48,7 @@ def db(tmp_path: Path) -> Path:
 def fn(db: Path, monkeypatch) -> Iterator[ModuleType]:
     """A fresh container: the module as Lambda imports it on a cold start."""
     monkeypatch.setenv("CLOSER_DB", str(db))
+    monkeypatch.setenv("CLOSER_DATA_KEY", key_text(KEY))
     monkeypatch.setenv("CLOSER_SKILL_IDS", FIXTURE_APP)
     monkeypatch.delenv("CLOSER_DATABASE_URL", raising=False)
     yield importlib.reload(skill.doors.lambda_handler)
@@ -51,9 +57,8 @@ def fn(db: Path, monkeypatch) -> Iterator[ModuleType]:
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_recorded_request(fn: ModuleType, db: Path, name: str) -> None:
     expected = EXPECTATIONS[name]
-    if expected.get("household"):
-        with _store(db) as store:
-            store.update(FIXTURE_USER, **expected["household"])
+    with _store(db) as store:
+        prepare_household(store, expected)
     answer = fn.handler(load_fixture(name), LambdaContext())
     check_alexa_limits(answer)
     check_behaves(answer, expected)
@@ -93,7 +98,7 @@ class _store:
     """A second connection to the function's SQLite file, as an operator would open it."""
 
     def __init__(self, path: Path) -> None:
-        self.store = SQLiteStore(path)
+        self.store = SQLiteStore(path, cipher=Cipher(KEY))
 
     def __enter__(self) -> SQLiteStore:
         return self.store

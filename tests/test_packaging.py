@@ -278,10 +278,17 @@ def test_locale_model_is_valid(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_locales_share_intents_and_samples_with_en_us(locale: str) -> None:
     def shape(model: dict) -> list:
-        return [(i["name"], i.get("slots", []), len(i.get("samples", [])))
+        return [(i["name"], i.get("slots", []))
                 for i in model["interactionModel"]["languageModel"]["intents"]]
 
+    def samples(model: dict) -> dict[str, set[str]]:
+        return {i["name"]: set(i.get("samples", []))
+                for i in model["interactionModel"]["languageModel"]["intents"]}
+
     assert shape(_model(locale)) == shape(SOURCE)
+    local = samples(_model(locale))
+    for intent, written in samples(SOURCE).items():  # every sample, in the locale's words
+        assert {packaging.reword(s, locale) for s in written} == local[intent]
     assert _model(locale)["interactionModel"]["dialog"] == SOURCE["interactionModel"]["dialog"]
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 from skill.store import Appreciation, Cipher, Ritual, SQLStore, StoreUnavailable
 from skill.store.postgres import PostgresStore
 from skill.store.schema import SCHEMA_VERSION
 from skill.store.sqlite import SQLiteStore
+from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.pg_server import find_pg_bin, postgres_server, postgres_url  # noqa: F401 - fixtures
 
 from skill.store import (
     Appreciation,
@@ -31,6 +30,7 @@ from skill.store import (
 from skill.store.crypto import key_id, key_text, new_key
 from skill.store.postgres import PostgresStore, require_tls
 from skill.store.sqlite import SQLiteStore
+from tests.support.pg_server import find_pg_bin, postgres_server, postgres_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 HOUSEHOLD = "amzn1.ask.account.MARIGOLDHOUSE"

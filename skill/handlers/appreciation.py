@@ -119,7 +119,7 @@ def share(turn: Turn) -> Response:
     if answer is Answer.THANKS:
         return thanked(turn)
     if answer is Answer.PASS:
-        return skip(turn, preface="That's fine. Passing is always okay.")
+        return skip(turn)
     if answer is Answer.NOTHING:
         return _nothing_today(turn, state)
     if answer is Answer.HURT:
@@ -175,7 +175,7 @@ def _hurt(turn: Turn, state: dict) -> Response:
         "Shall we stop the round here for tonight? Yes or no.")
 
 
-def skip(turn: Turn, preface: str = "Okay, we'll skip that one.") -> Response:
+def skip(turn: Turn, preface: str = "That's fine. Passing is always okay.") -> Response:
     """'Skip', 'next' or a pass when it is someone's turn: nothing is said back or kept."""
     state = _state(turn)
     if not _names_known(turn, state) or turn.household.journal_opt_in is None:

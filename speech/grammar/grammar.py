@@ -29,8 +29,11 @@ FREE_TEXT_COMMANDS = frozenset({
 
 _LEADING = ("alexa", "hey", "okay", "please", "so", "um", "uh", "er", "erm", "hmm", "well",
             "oh", "all right", "hi", "hello", "and", "now", "sorry", "excuse me", "actually")
-_TRAILING = ("please", "thanks", "thank you", "alexa", "now", "then", "okay", "tonight",
+_TRAILING = ("please", "alexa", "now", "then", "okay", "tonight",
              "right now")
+# A thank-you at the end is courtesy ("we're done thanks"), but only after the words with it
+# were tried: "okay thanks" is a thank-you, not an "okay".
+_COURTESY = ("thanks", "thank you")
 _POLITE = ("i want you to", "we want you to", "can you please", "could you please",
            "can you", "could you", "would you", "will you", "can we", "could we",
            "i'd like to", "we'd like to", "i want to", "we want to", "i'd like", "we'd like",
@@ -251,7 +254,8 @@ def _readings(tokens: list[str]) -> list[list[str]]:
     """The text as said, then without fillers and courtesies around it ("um, could you
     ... please"): "okay" alone is a yes, "okay stop" is a stop."""
     out = [tokens]
-    for affixes, lead in ((_LEADING, True), (_TRAILING, False), (_POLITE, True)):
+    for affixes, lead in ((_LEADING, True), (_TRAILING, False), (_POLITE, True),
+                          (_COURTESY, False)):
         for reading in list(out):
             bare = _strip(reading, affixes, lead=lead)
             if bare != reading and bare not in out:

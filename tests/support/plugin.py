@@ -4,6 +4,9 @@ against a test certificate authority, and `closer serve --no-verify` as a proces
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -22,6 +25,17 @@ from tests.support.certs import make_chain, make_root
 from tests.support.envelopes import SKILL_ID
 from tests.support.servers import closer_serve
 from tests.support.talk import Talk
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, and every process a test starts, keeps its data in a fresh folder: never
+    the developer's own household, voices or models, whatever CLOSER_* the shell has set."""
+    for name in [n for n in os.environ if n.startswith("CLOSER_")]:
+        del os.environ[name]
+    home = tempfile.mkdtemp(prefix="closer-tests-")
+    os.environ["XDG_DATA_HOME"] = os.path.join(home, "data")
+    os.environ["XDG_CACHE_HOME"] = os.path.join(home, "cache")
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
 
 
 class Webhook:
