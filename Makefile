@@ -14,17 +14,17 @@ PORT    ?= 8080
 	setup setup-run setup-test clean
 
 # Without CLOSER_SKILL_IDS there is no Alexa skill to verify requests for: serve on loopback
-# without Amazon's signature check, ready for curl and `closer chat --endpoint`. With it set,
-# the webhook verifies every request, as it must behind a public proxy.
+# port 8081 without Amazon's signature check, ready for curl and `closer chat --endpoint`.
+# With it set, the webhook verifies every request on $(PORT), where the proxies forward.
 run: setup-run
-	$(BIN)/closer serve --host $(HOST) --port $(PORT) $(if $(CLOSER_SKILL_IDS),,--no-verify)
+	$(BIN)/closer serve --host $(HOST) $(if $(CLOSER_SKILL_IDS),--port $(PORT),--no-verify)
 
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-test-quick: setup
-	$(BIN)/pytest -q -m "not vosk and not slow"
+test-quick: setup-test
+	$(BIN)/pytest -q -m "not system"
 
 # Webhook throughput and latency beside a minimal ask-sdk skill, then the speech path;
 # each writes its own section of bench/RESULTS.md.

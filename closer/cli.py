@@ -34,7 +34,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Where the shipped Caddy and nginx configurations forward: an unverified server never
+# listens there, so a proxy in front of this machine cannot reach one.
+PROXIED_PORT = 8080
+UNVERIFIED_PORT = 8081
+
+
 def serve(args: argparse.Namespace, config: Config) -> int:
+    if args.port is None:
+        args.port = UNVERIFIED_PORT if args.no_verify else PROXIED_PORT
+    if args.no_verify and args.port == PROXIED_PORT:
+        return _fail("serve", f"refusing --no-verify on port {PROXIED_PORT}: the shipped proxies "
+                     f"forward there; use another port (default {UNVERIFIED_PORT})")
     if args.no_verify and not is_loopback(args.host):
         return _fail("serve", f"refusing --no-verify on {args.host}: skipping Amazon's signature "
                      "check is only allowed on a loopback address (127.0.0.1, ::1, localhost)")
@@ -144,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     srv = commands.add_parser("serve", help="run the Alexa webhook (POST /alexa, GET /healthz)")
     srv.add_argument("--host", default="127.0.0.1")
-    srv.add_argument("--port", type=int, default=8080)
+    srv.add_argument("--port", type=int, default=None,
+                     help=f"default {PROXIED_PORT}; {UNVERIFIED_PORT} with --no-verify; "
+                          "0 picks a free port")
     srv.add_argument("--no-verify", action="store_true",
                      help="skip Amazon's signature check (loopback addresses only)")
     srv.add_argument("--any-skill", action="store_true",

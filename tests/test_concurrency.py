@@ -23,6 +23,8 @@ from skill.store import Appreciation, Store
 from tests.support.pg_server import postgres_server, postgres_url  # noqa: F401 - fixtures
 from tests.support.threads import run_threads
 
+pytestmark = pytest.mark.system  # processes and a real PostgreSQL
+
 T0 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 CHILD_TABLES = ("seen_cards", "rituals", "appreciations", "reminders")
 SPAWN = multiprocessing.get_context("spawn")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from skill.cards import default_deck
 from tests.support.alexa import speech_text, total_pause_s
+
+pytestmark = pytest.mark.system  # the live webhook on loopback
 
 
 def test_first_launch_welcomes_then_returning_household_is_greeted_back(webhook) -> None:

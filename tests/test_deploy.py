@@ -186,6 +186,8 @@ from skill.doors.verify import CertificateFetcher, RequestVerifier
 from tests.support.alexa import CERT_URL
 from tests.support.certs import make_chain, make_root, sign
 from tests.support.envelopes import envelope
+
+pytestmark = pytest.mark.system  # gunicorn, the proxies and the units
 root = make_root()
 chain = make_chain(root=root)
 verifier = RequestVerifier(CertificateFetcher(opener=lambda url: chain.pem),

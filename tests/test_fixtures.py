@@ -17,6 +17,8 @@ from tests.support.recorded import (
     prepare_household,
 )
 
+pytestmark = pytest.mark.system  # recorded envelopes over real HTTP
+
 
 def test_every_fixture_has_expectations() -> None:
     recorded = {p.name for p in FIXTURES.glob("*.json")}

@@ -16,6 +16,8 @@ from tests.support.envelopes import SKILL_ID, envelope
 from tests.support.fuzzing import database_digest, fuzz_pass
 from tests.support.live_server import LivePKI, LiveServer, speech
 
+pytestmark = pytest.mark.system  # a live webhook under fuzzing
+
 EXAMPLES = 2000  # about half a minute on this machine
 
 

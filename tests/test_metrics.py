@@ -17,6 +17,8 @@ from skill.doors.webhook import create_app
 from skill.store.sqlite import SQLiteStore
 from tests.support.envelopes import envelope
 
+pytestmark = pytest.mark.system  # the live webhook
+
 
 def _scrape(webhook) -> dict[str, float]:
     url = webhook.url.replace("/alexa", "/metrics")

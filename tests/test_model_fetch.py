@@ -19,6 +19,8 @@ import pytest
 
 from speech.stt.models import Download, FetchError, fetch, find_model, is_model
 
+pytestmark = pytest.mark.system  # a download server on loopback
+
 ROOT = Path(__file__).resolve().parent.parent
 CLOSER = str(Path(sys.executable).parent / "closer")
 

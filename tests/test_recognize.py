@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+pytestmark = [pytest.mark.system,
+              pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSER = str(Path(sys.executable).parent / "closer")

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.system  # the voices synthesizing
+
 CLOSER = str(Path(sys.executable).with_name("closer"))
 CONVERSATIONS = Path(__file__).parent / "fixtures" / "conversations"
 ALEX = "Alex, Sam appreciated this about you: you made them tea."

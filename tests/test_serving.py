@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gunicorn.config
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from skill.doors import server
@@ -27,6 +28,8 @@ from tests.support.alexa import AlexaCloud
 from tests.support.certs import make_chain, make_root
 from tests.support.envelopes import SKILL_ID, envelope, slot
 from tests.support.processes import free_port, stop
+
+pytestmark = pytest.mark.system  # gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -23,6 +23,8 @@ import pytest
 from skill.store import Cipher, load_or_create_key_file
 from skill.store.sqlite import SQLiteStore
 
+pytestmark = pytest.mark.system  # the speaker as a process on recorded audio
+
 CLOSER = str(Path(sys.executable).with_name("closer"))
 CONVERSATIONS = Path(__file__).parent / "fixtures" / "conversations"
 RATE = 22050

@@ -14,6 +14,8 @@ import pytest
 from skill.store import StoreUnavailable
 from skill.store.sqlite import SQLiteStore
 
+pytestmark = pytest.mark.system  # processes sharing one SQLite file
+
 
 def test_a_held_turn_gives_store_unavailable_not_a_hang(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "closer.sqlite3", busy_timeout_ms=300)

@@ -18,7 +18,7 @@ from skill.store.schema import SCHEMA_VERSION
 from tests.support.pg_server import PostgresServer, find_pg_bin, running_server
 
 T = TypeVar("T")
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.system, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ from speech.audio import (
     resample,
 )
 
+pytestmark = pytest.mark.system  # the recognizers on audio
+
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 

@@ -35,6 +35,8 @@ from speech.tts import (
 from speech.tts.audio import resample
 from speech.tts.voices import installed_voices
 
+pytestmark = pytest.mark.system  # the voices synthesizing
+
 HUG = ssml.speak(
     "Let's hug for 20 seconds. Come close, and let your shoulders drop. "
     f"Take one slow breath together. {ssml.pause(1)} Starting now. {ssml.pause(20)}"

@@ -33,6 +33,8 @@ from tests.support.utterances import (
     recognize_cli,
 )
 
+pytestmark = pytest.mark.system  # every recorded clip through the recognizer
+
 MODEL = json.loads((FIXTURES.parents[2] / "interaction_models" / "en-US.json").read_text())
 LANGUAGE = MODEL["interactionModel"]["languageModel"]
 CLIPS = load_manifest()

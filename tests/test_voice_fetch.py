@@ -20,6 +20,8 @@ from speech.fetching import Download, FetchError
 from speech.tts import VoiceSearch, open_voice
 from speech.tts.voices import CATALOG, config_url, fetch, installed_voices
 
+pytestmark = pytest.mark.system  # a download server on loopback and the voice
+
 CLOSER = str(Path(sys.executable).with_name("closer"))
 JOE = "en_US-joe-medium"
 FOLDER = "/resolve/main/en/en_US/joe/medium"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = [
+    pytest.mark.system,
     pytest.mark.vosk,
     pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng"),
 ]

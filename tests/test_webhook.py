@@ -12,8 +12,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.support.envelopes import envelope, slot
 from tests.support.processes import free_port, stop, wait_until_up
+
+pytestmark = pytest.mark.system  # the live webhook on loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOSER = str(Path(sys.executable).parent / "closer")

@@ -147,3 +147,44 @@ def test_the_real_endpoints_are_alexas() -> None:
     assert TimeZones().endpoints == {"https://api.amazonalexa.com",
                                      "https://api.eu.amazonalexa.com",
                                      "https://api.fe.amazonalexa.com"}
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """A Device Settings answer that redirects elsewhere, and the host it sends to."""
+
+    seen: list[tuple[str, str | None]] = []
+    target = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        type(self).seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("/elsewhere"):
+            body = json.dumps("Asia/Tokyo").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(302)
+        self.send_header("Location", f"{self.target}/elsewhere")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_redirect_is_never_followed_with_the_token(tmp_path: Path) -> None:
+    """Finding: the lookup followed redirects, Bearer token and all, to any host."""
+    Redirecting.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    Redirecting.target = endpoint
+    try:
+        told = read_journal(journal_skill(tmp_path, TimeZones(endpoints=frozenset({endpoint}))),
+                            endpoint)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [path for path, _ in Redirecting.seen] == [
+        "/v2/devices/amzn1.ask.device.KITCHEN%2F1/settings/System.timeZone"]
+    assert told.startswith(f"From your journal this week. {machine_labels()[0]}, Sam")

@@ -99,3 +99,10 @@ def talk(sqlite_store: SQLiteStore) -> Iterator[Talk]:
     conversation = Talk(sqlite_store)
     yield conversation
     conversation.end()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs PostgreSQL or Vosk is a system test too (`make test-quick` skips)."""
+    for item in items:
+        if item.get_closest_marker("postgres") or item.get_closest_marker("vosk"):
+            item.add_marker(pytest.mark.system)
