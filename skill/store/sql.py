@@ -422,7 +422,7 @@ class SQLStore(Store):
         def sealed(column: str, text: str) -> str | None:
             return self._seal(household_id, column, text)
 
-        extra = self._seal_json(household_id, "extra", appreciation.extra)
+        extra = self._seal_json(household_id, "extra", appreciation.extra or None)  # NULL: {}
         # Inserted only if the journal is on when it commits; no row: never opted in,
         # opted out, or just forgotten (a forget holding the row lock is waited for).
         saved = self._write_one(
