@@ -145,7 +145,7 @@ class Cipher:
         if prefix != _PREFIX or aead is None:
             raise UndecryptableValue("sealed with a key this store was not given")
         try:
-            raw = _b64decode(body)
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
             opened = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
                                   _context(household_id, column))
         except (InvalidTag, ValueError, binascii.Error):

@@ -73,7 +73,8 @@ def guarded(what: str, *, writes: bool = False) -> Callable[[F], F]:
         @functools.wraps(method)
         def run(self: SQLStore, *args: Any, **kwargs: Any) -> Any:
             try:
-                self._ensure_schema()
+                if not self._ready:
+                    self._ensure_schema()
                 result = method(self, *args, **kwargs)
             except UndecryptableValue as exc:
                 log.error("store unavailable", extra={"store": self.dialect.name,
@@ -87,8 +88,8 @@ def guarded(what: str, *, writes: bool = False) -> Callable[[F], F]:
                           extra={"operation": what, **self.dialect.describe(exc)})
                 raise StoreUnavailable(f"{what}: {exc}") from exc
             self.dialect.succeeded()
-            if writes:
-                self._purge_if_due()
+            if writes and self.retention is not None:
+                self._purge_if_due(self.retention)
             return result
 
         return run  # type: ignore[return-value]
@@ -421,7 +422,7 @@ class SQLStore(Store):
         def sealed(column: str, text: str) -> str | None:
             return self._seal(household_id, column, text)
 
-        extra = self._seal_json(household_id, "extra", appreciation.extra)
+        extra = self._seal_json(household_id, "extra", appreciation.extra or None)  # NULL: {}
         # Inserted only if the journal is on when it commits; no row: never opted in,
         # opted out, or just forgotten (a forget holding the row lock is waited for).
         saved = self._write_one(
@@ -527,12 +528,10 @@ class SQLStore(Store):
                                 (self.dialect.encode_time(retention.activity_cutoff(now)),))
             return journal.rowcount + rituals.rowcount
 
-    def _purge_if_due(self) -> None:
+    def _purge_if_due(self, retention: Retention) -> None:
         """At most once every ``retention.purge_every`` per process, after a write."""
-        if self.retention is None:
-            return
-        now = self.retention.clock()
-        if self._purged_at is not None and now - self._purged_at < self.retention.purge_every:
+        now = retention.clock()
+        if self._purged_at is not None and now - self._purged_at < retention.purge_every:
             return
         self._purged_at = now  # first, so other threads do not purge at the same time
         try:
