@@ -33,6 +33,8 @@ from tests.support.envelopes import envelope, slot
 from tests.support.live_server import LivePKI, LiveServer
 from tests.support.processes import free_port, stop, wait_until_up
 
+pytestmark = pytest.mark.system  # gunicorn, the proxies and the units
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
@@ -186,8 +188,6 @@ from skill.doors.verify import CertificateFetcher, RequestVerifier
 from tests.support.alexa import CERT_URL
 from tests.support.certs import make_chain, make_root, sign
 from tests.support.envelopes import envelope
-
-pytestmark = pytest.mark.system  # gunicorn, the proxies and the units
 root = make_root()
 chain = make_chain(root=root)
 verifier = RequestVerifier(CertificateFetcher(opener=lambda url: chain.pem),
