@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args.command, str(error))
     try:
         return args.func(args, config)
+    except ConfigError as error:  # a setting found wrong when it was used (a data key)
+        return _fail(args.command, str(error))
     except KeyboardInterrupt:
         print(f"closer {args.command}: stopped", file=sys.stderr)
         return 130

@@ -144,6 +144,10 @@ def speaker(args: argparse.Namespace, config: Config) -> int:
     )
 
     quiet_logs()
+    problem = _speaker_files_problem(args.wav or [], args.out)
+    if problem:
+        print(f"closer speaker: {problem}", file=sys.stderr)
+        return 2
     out_dir = Path(args.out) if args.out else None
     try:
         source = parts.WavTurns(args.wav) if args.wav else parts.Microphone()
@@ -179,3 +183,30 @@ def speaker(args: argparse.Namespace, config: Config) -> int:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1
     return 0
+
+
+def _speaker_files_problem(wavs: list[str], out: str | None) -> str | None:
+    """Why the recorded turns cannot be played or the answers not written, in one line;
+    checked before anything is heard, so no turn is half done."""
+    from speech.audio import AudioError, read_wav
+
+    for name in wavs:
+        path = Path(name)
+        if not path.is_file():
+            return f"{name}: no such file"
+        try:
+            if not read_wav(path):
+                return f"{name}: the recording is empty"
+        except (AudioError, OSError) as error:
+            return f"{name}: {error}"
+    if out is not None:
+        target = Path(out)
+        if target.exists() and not target.is_dir():
+            return f"--out {out} is a file; give a folder for the answers' WAV files"
+        if target.is_dir() and any(target.glob("[0-9][0-9].wav")):
+            return f"--out {out} already holds answers (NN.wav); give an empty or new folder"
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot write answers to {out}: {error.strerror or error}"
+    return None

@@ -82,6 +82,10 @@ def main(args: argparse.Namespace, vosk_model: Path | None = None) -> int:
             print(f"closer recognize: {path}: {error}", file=sys.stderr)
             status = 1
             continue
+        if not pcm:
+            print(f"closer recognize: {path}: the recording is empty", file=sys.stderr)
+            status = 1
+            continue
         out = understand(recognizer, grammar, pcm, expecting=expecting)
         print(_line(path, out, args.json), flush=True)
     return status
