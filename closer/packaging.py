@@ -22,7 +22,10 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from skill import interaction_model
 from skill.interaction_model import MODEL_PATH as SOURCE_MODEL
+from speech.grammar import Grammar
+from speech.grammar.model import compile_model
 
 # Written where you run it, never over the tracked reference copy in deploy/.
 DEFAULT_OUT = Path("build") / "alexa"
@@ -200,14 +203,6 @@ def _check_model(model: dict, locale: str) -> None:
 
 # --------------------------------------------------------------------------- example phrases
 
-_NUMBER = ("(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-           "twenty|thirty|forty|fifty|sixty|ninety)(?: (?:one|two|three|four|five|six|seven|"
-           "eight|nine))?")
-_SPOKEN_DURATION = rf"{_NUMBER} (?:second|seconds|minute|minutes)(?: and a half)?"
-_LAUNCH = re.compile(r"^alexa (?:open|launch|start) (?P<invocation>.+)$")
-_ASK = re.compile(r"^alexa (?:ask|tell) (?P<rest>.+)$")
-_CONNECTORS = ("to", "for", "about", "that", "if", "whether")
-
 
 @dataclass(frozen=True)
 class Understood:
@@ -216,77 +211,19 @@ class Understood:
 
 
 def understand_example(phrase: str, model: dict) -> Understood | None:
-    """What Alexa would do with a published example phrase, by this model's rules: the wake
-    word, the invocation name, then (for "ask ... to ...") one sample utterance whose slots
-    hold values their slot types accept. ``None`` if it does not parse."""
-    text = " ".join(re.sub(r"[,.!?]", " ", phrase.lower()).split())
-    language = model["interactionModel"]["languageModel"]
-    invocation = language["invocationName"]
-    launch = _LAUNCH.match(text)
-    if launch and launch.group("invocation") == invocation:
-        return Understood("LaunchRequest", {})
-    ask = _ASK.match(text)
-    if not ask or not ask.group("rest").startswith(invocation + " "):
+    """What a published example phrase asks of this locale's model, read by the parser the
+    local speaker uses (speech.grammar), held to exact samples: the wake word, the skill's
+    name, then one sample whose slots hold values their types accept. None if it does not
+    parse that way."""
+    said = " ".join(re.sub(r"[,.!?]", " ", phrase.lower()).split())
+    invocation = model["interactionModel"]["languageModel"]["invocationName"]
+    if not said.startswith("alexa ") or invocation not in said:
+        return None  # without the wake word and the skill's name, Alexa keeps it
+    grammar = Grammar(compile_model(interaction_model.parse(model)))
+    understood = grammar.parse(said.removeprefix("alexa "), cutoff=1.0)
+    if understood is None or understood.intent == "AMAZON.FallbackIntent":
         return None
-    rest = ask.group("rest")[len(invocation) + 1:]
-    for connector in _CONNECTORS:
-        if rest.startswith(connector + " "):
-            rest = rest[len(connector) + 1:]
-            break
-    return _match_sample(rest, language)
-
-
-def _match_sample(utterance: str, language: dict) -> Understood | None:
-    values = _slot_values(language)
-    for intent in language["intents"]:
-        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
-        for sample in intent.get("samples", []):
-            pattern = _sample_pattern(sample, slot_types, values)
-            found = pattern.fullmatch(utterance) if pattern else None
-            if found:
-                slots = {name: _resolve(slot_types[name], spoken, values)
-                         for name, spoken in found.groupdict().items()}
-                return Understood(intent["name"], slots)
-    return None
-
-
-def _slot_values(language: dict) -> dict[str, dict[str, str]]:
-    """Custom slot type -> spoken value or synonym -> canonical id."""
-    out: dict[str, dict[str, str]] = {}
-    for slot_type in language.get("types", []):
-        table = out.setdefault(slot_type["name"], {})
-        for value in slot_type["values"]:
-            for word in [value["name"]["value"], *value["name"].get("synonyms", [])]:
-                table[word.lower()] = value.get("id") or value["name"]["value"]
-    return out
-
-
-def _sample_pattern(sample: str, slot_types: dict[str, str],
-                    values: dict[str, dict[str, str]]) -> re.Pattern | None:
-    parts = []
-    for token in sample.split():
-        ref = re.fullmatch(r"\{(\w+)\}", token)
-        if not ref:
-            parts.append(re.escape(token))
-            continue
-        slot_type = slot_types.get(ref.group(1))
-        if slot_type in values:
-            spoken = sorted(values[slot_type], key=len, reverse=True)
-            alternatives = "|".join(re.escape(v) for v in spoken)
-        elif slot_type == "AMAZON.DURATION":
-            alternatives = _SPOKEN_DURATION
-        elif slot_type == "AMAZON.FirstName":
-            alternatives = r"[a-z]+"
-        elif slot_type == "AMAZON.SearchQuery":
-            alternatives = r".+"
-        else:
-            return None
-        parts.append(f"(?P<{ref.group(1)}>{alternatives})")
-    return re.compile(" ".join(parts))
-
-
-def _resolve(slot_type: str, spoken: str, values: dict[str, dict[str, str]]) -> str:
-    return values[slot_type][spoken] if slot_type in values else spoken
+    return Understood(understood.intent, understood.values())
 
 
 # --------------------------------------------------------------------------- manifest

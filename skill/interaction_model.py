@@ -17,7 +17,7 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "interaction_models" / "en-US
 # How people open a skill, and how they ask it for something in one breath, as Alexa hears
 # them: "open closer together", "ask closer together to start a hug".
 LAUNCH_VERBS = ("open", "start", "launch", "begin", "run", "load", "play", "use", "talk to",
-                "resume")
+                "go to", "let's play", "let's open", "let's start", "let's use")
 ASK_VERBS = ("ask", "tell")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from skill.interaction_model import MODEL_PATH
 from speech.grammar import Grammar, default_grammar, model
 from speech.grammar.evaluate import HELDOUT, evaluate, load_cases
 
@@ -257,7 +258,7 @@ def test_a_hard_times_phrasing_never_speaks_of_danger():
 
 @pytest.fixture(scope="module")
 def raw_model() -> dict:
-    return json.loads(model.MODEL_PATH.read_text(encoding="utf-8"))
+    return json.loads(MODEL_PATH.read_text(encoding="utf-8"))
 
 
 def _category_words(raw: dict) -> list[str]:

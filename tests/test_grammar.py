@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from skill.interaction_model import MODEL_PATH
 from speech.grammar import LAUNCH, Grammar, default_grammar
 from speech.grammar.evaluate import HELDOUT, evaluate, load_cases
-from speech.grammar.model import MODEL_PATH, NAMES_PATH, SLOT
+from speech.grammar.model import NAMES_PATH, SLOT
 
 FREE = "ShareAppreciationIntent.appreciation"
 

@@ -226,8 +226,7 @@ def test_slot_values_resolve_like_alexa() -> None:
     got = understand_example("Alexa, ask closer together for a silly question", SOURCE)
     assert got is not None and got.slots == {"category": "fun"}
     got = understand_example("Alexa, ask closer together to start a two minute hug", SOURCE)
-    assert got is not None and (got.intent, got.slots) == ("HugIntent",
-                                                           {"duration": "two minute"})
+    assert got is not None and (got.intent, got.slots) == ("HugIntent", {"duration": "PT2M"})
     got = understand_example("Alexa, tell closer together we are sam and alex", SOURCE)
     assert got is not None and got.slots == {"firstName": "sam", "secondName": "alex"}
 

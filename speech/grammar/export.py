@@ -23,12 +23,11 @@ from __future__ import annotations
 import re
 from itertools import cycle
 
+from skill.interaction_model import ASK_VERBS, LAUNCH_VERBS
 from speech.grammar.durations import JSGF_RULES
 from speech.grammar.durations import phrases as duration_phrases
 from speech.grammar.model import DURATION, FIRST_NAME, SEARCH_QUERY, SLOT, Language
 
-LAUNCH_VERBS = ("open", "start", "launch", "begin", "talk to")
-ASK_VERBS = ("ask", "tell")
 _RULE = {DURATION: "duration", FIRST_NAME: "first_name"}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import speech.grammar.export as export
 import speech.grammar.model as model
+from skill.interaction_model import ASK_VERBS, LAUNCH_VERBS
 from speech.grammar.correct import DEFAULT_CUTOFF, Corrector
 from speech.grammar.exact import ExactMatcher, Match
 from speech.grammar.model import Language
@@ -38,9 +39,6 @@ _POLITE = ("i want you to", "we want you to", "can you please", "could you pleas
            "can you", "could you", "would you", "will you", "can we", "could we",
            "i'd like to", "we'd like to", "i want to", "we want to", "i'd like", "we'd like",
            "let's", "just", "please")
-_LAUNCH_VERBS = ("open", "start", "launch", "begin", "run", "load", "play", "use", "talk to",
-                 "go to", "let's play", "let's open", "let's start", "let's use")
-_ASK_VERBS = ("ask", "tell")
 _ASK_JOINERS = ("to", "for", "about", "that", "if", "whether", "and", "we", "us")
 _LAUNCH_JOINERS = ("and", "then", "to", "and then")
 _TAIL_JOINERS = ("with", "using", "from", "on", "in", "via")
@@ -191,9 +189,9 @@ class Grammar:
             return None
         before, after = tokens[:at], tokens[at + n:]
         verb = " ".join(before)
-        if verb in _ASK_VERBS:
+        if verb in ASK_VERBS:
             return _strip(after, _ASK_JOINERS, lead=True, once=True)
-        if verb in _LAUNCH_VERBS or not before:
+        if verb in LAUNCH_VERBS or not before:
             return _strip(after, _LAUNCH_JOINERS, lead=True, once=True)
         if before and before[-1] in ("with", "using", "from", "on", "in", "via") and not after:
             return before[:-1]

@@ -1,19 +1,19 @@
 """The interaction model as the speech path needs it: each intent's samples (with the
-built-in intents' phrases Alexa would supply merged in), slot types and their values."""
+built-in intents' phrases Alexa would supply merged in), slot types and their values.
+The file itself is read by skill/interaction_model.py, the one reader of the model."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from skill import interaction_model
 from speech.grammar.text import words
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL_PATH = REPO / "interaction_models" / "en-US.json"
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUILTINS_PATH = DATA / "builtins.yaml"
 NAMES_PATH = DATA / "first_names.txt"
@@ -21,13 +21,6 @@ NAMES_PATH = DATA / "first_names.txt"
 DURATION, FIRST_NAME, SEARCH_QUERY = "AMAZON.DURATION", "AMAZON.FirstName", "AMAZON.SearchQuery"
 BUILTIN_TYPES = frozenset({DURATION, FIRST_NAME, SEARCH_QUERY})
 SLOT = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class IntentSpec:
-    name: str
-    slots: dict[str, str]  # slot name -> slot type
-    samples: tuple[str, ...]  # normalized words, slots as {name}
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class CustomType:
 @dataclass(frozen=True)
 class Language:
     invocation: str
-    intents: dict[str, IntentSpec]
+    intents: dict[str, interaction_model.Intent]  # samples normalized, slot variants added
     types: dict[str, CustomType]
     first_names: tuple[str, ...]
 
@@ -59,21 +52,25 @@ def normalize_sample(sample: str) -> str:
 
 
 def load(path: Path | None = None) -> Language:
-    raw = json.loads((path or MODEL_PATH).read_text(encoding="utf-8"))
-    lm = raw["interactionModel"]["languageModel"]
-    types = {t["name"]: _custom_type(t) for t in lm.get("types", [])}
+    """The skill's model (interaction_models/en-US.json), or the one at ``path``."""
+    source = interaction_model.load(path) if path else interaction_model.default_model()
+    return compile_model(source)
+
+
+def compile_model(source: interaction_model.InteractionModel) -> Language:
+    """A model (any locale's) as the speech path reads it."""
+    types = {name: _custom_type(kind) for name, kind in source.types.items()}
     builtins = yaml.safe_load(BUILTINS_PATH.read_text(encoding="utf-8"))
     intents = {}
-    for intent in lm["intents"]:
-        slots = {s["name"]: s["type"] for s in intent.get("slots") or []}
-        for slot, kind in slots.items():
+    for intent in source.intents.values():
+        for slot, kind in intent.slots.items():
             if kind not in types and kind not in BUILTIN_TYPES:
-                raise ValueError(f"{intent['name']}.{slot}: slot type {kind} is not supported")
-        phrases = list(builtins.get(intent["name"], [])) + list(intent.get("samples", []))
+                raise ValueError(f"{intent.name}.{slot}: slot type {kind} is not supported")
+        phrases = list(builtins.get(intent.name, [])) + list(intent.samples)
         normalized = [normalize_sample(str(p)) for p in phrases]
-        samples = tuple(dict.fromkeys(_with_slots(normalized, slots, types)))
-        intents[intent["name"]] = IntentSpec(intent["name"], slots, samples)
-    return Language(normalize_sample(lm["invocationName"]), intents, types, _first_names())
+        samples = tuple(dict.fromkeys(_with_slots(normalized, intent.slots, types)))
+        intents[intent.name] = interaction_model.Intent(intent.name, dict(intent.slots), samples)
+    return Language(normalize_sample(source.invocation), intents, types, _first_names())
 
 
 def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[str]:
@@ -109,16 +106,12 @@ def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[
     return out
 
 
-def _custom_type(raw: dict) -> CustomType:
+def _custom_type(kind: interaction_model.SlotType) -> CustomType:
     synonyms: dict[str, str] = {}
-    values: dict[str, str] = {}
-    for value in raw["values"]:
-        name = value["name"]["value"]
-        ident = value.get("id") or name
-        values[ident] = name
-        for said in [name, *value["name"].get("synonyms", [])]:
+    for ident, name in kind.values.items():
+        for said in [name, *kind.synonyms[ident]]:
             synonyms.setdefault(" ".join(words(said)), ident)
-    return CustomType(raw["name"], synonyms, values)
+    return CustomType(kind.name, synonyms, dict(kind.values))
 
 
 def _first_names() -> tuple[str, ...]:
