@@ -32,6 +32,7 @@ from closer.cli import build_parser
 from tests.support.envelopes import envelope, slot
 from tests.support.live_server import LivePKI, LiveServer
 from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.servers import closer_serve
 
 pytestmark = pytest.mark.system  # gunicorn, the proxies and the units
 
@@ -215,17 +216,10 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
     done = subprocess.run([*wrapper, sys.executable, "-c", _VERIFY_SCRIPT], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "verified" in done.stdout, done.stderr
-    port = free_port()
-    env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3"),
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-    env.pop("CLOSER_SKILL_IDS", None)
-    env.pop("CLOSER_DATABASE_URL", None)
-    proc = subprocess.Popen([*wrapper, str(BIN / "closer"), "serve", "--no-verify",
-                             "--port", str(port), "--workers", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/healthz", proc)
+    env = {"CLOSER_DB": str(tmp_path / "closer.sqlite3"), "CLOSER_SKILL_IDS": "",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "CLOSER_DATABASE_URL": ""}
+    with closer_serve("--no-verify", "--workers", "2", env=env, prefix=tuple(wrapper)) as (
+            base, _):
         names = envelope("IntentRequest", "SetNamesIntent",
                          {"firstName": slot("firstName", "sam"),
                           "secondName": slot("secondName", "alex")}, new=True)
@@ -235,8 +229,6 @@ def test_webhook_runs_with_write_xor_execute_memory(tmp_path: Path) -> None:
             status, answer = _request(base + "/alexa", body)
             assert status == 200, answer
         assert _request(base + "/metrics")[0] == 200
-    finally:
-        stop(proc)
 
 
 # --------------------------------------------------------------------------- reverse proxies

@@ -27,7 +27,7 @@ from skill.doors import server
 from tests.support.alexa import AlexaCloud
 from tests.support.certs import make_chain, make_root
 from tests.support.envelopes import SKILL_ID, envelope, slot
-from tests.support.processes import free_port, stop
+from tests.support.processes import listening_server
 
 pytestmark = pytest.mark.system  # gunicorn
 
@@ -80,14 +80,6 @@ def _scrape(base: str) -> dict[str, float]:
     return samples
 
 
-def _wait_until_up(served: Served) -> None:
-    deadline = time.monotonic() + 60
-    while _up(served.base) is False:
-        assert served.proc.poll() is None, served.stderr.read_text()[-2000:]
-        assert time.monotonic() < deadline, "server did not come up"
-        time.sleep(0.2)
-
-
 def _up(base: str) -> bool:
     try:
         return _status(base + "/healthz") == 200
@@ -97,24 +89,17 @@ def _up(base: str) -> bool:
 
 @contextmanager
 def _running(cmd: list[str], tmp_path: Path, env: dict | None = None) -> Iterator[Served]:
-    port = free_port()
+    """The server binds a free port itself ("{port}" becomes 0) and says which."""
     metrics_dir = tmp_path / "metrics"
     full_env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3"),
                 "CLOSER_SKILL_IDS": SKILL_ID, "CLOSER_METRICS_TOKEN": TOKEN,
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), **(env or {})}
     full_env.pop("CLOSER_DATABASE_URL", None)
-    full_env = {k: v.replace("{port}", str(port)) for k, v in full_env.items()}
-    cmd = [c.replace("{port}", str(port)) for c in cmd]
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("w") as err:
-        proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=err,
-                                cwd=ROOT)
-    served = Served(proc, f"http://127.0.0.1:{port}", metrics_dir, stderr)
-    try:
-        _wait_until_up(served)
-        yield served
-    finally:
-        stop(proc)
+    full_env = {k: v.replace("{port}", "0") for k, v in full_env.items()}
+    cmd = [c.replace("{port}", "0") for c in cmd]
+    log = tmp_path / "stderr.log"
+    with listening_server(cmd, env=full_env, log=log, cwd=ROOT) as (base, proc):
+        yield Served(proc, base, metrics_dir, log)
 
 
 def _closer_serve(tmp_path: Path, workers: int = 2) -> Iterator[Served]:

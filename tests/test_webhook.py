@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.envelopes import envelope, slot
-from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.servers import closer_serve
 
 pytestmark = pytest.mark.system  # the live webhook on loopback
 
@@ -143,16 +142,9 @@ def test_no_verify_refuses_non_loopback() -> None:
 
 
 def test_no_verify_serves_on_loopback(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3")}
-    env.pop("CLOSER_SKILL_IDS", None)
-    env.pop("CLOSER_DATABASE_URL", None)
-    proc = subprocess.Popen([CLOSER, "serve", "--no-verify", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/healthz", proc, timeout_s=30)
+    env = {"CLOSER_DB": str(tmp_path / "closer.sqlite3"), "CLOSER_SKILL_IDS": "",
+           "CLOSER_DATABASE_URL": ""}
+    with closer_serve("--no-verify", "--workers", "1", env=env) as (base, _):
         request = json.loads(LAUNCH.read_text())
         # The recording's timestamp is stale; refresh it as Alexa would stamp a new request.
         request["request"]["timestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -161,5 +153,3 @@ def test_no_verify_serves_on_loopback(tmp_path: Path) -> None:
         with urllib.request.urlopen(post, timeout=10) as resp:
             assert resp.status == 200
             assert "Welcome to Closer Together" in resp.read().decode()
-    finally:
-        stop(proc)

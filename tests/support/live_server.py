@@ -72,7 +72,11 @@ class LivePKI:
 
 
 class LiveServer:
-    """One webhook instance: ``start``, ``kill`` (SIGKILL to master and workers), ``stop``."""
+    """One webhook instance: ``start``, ``kill`` (SIGKILL to master and workers), ``stop``.
+
+    Its port is picked before it starts and kept across a kill and a restart: the load test
+    measures what clients see while an instance is down (refused connections), which a
+    listening socket held for it by the test would hide."""
 
     def __init__(self, name: str, pki: LivePKI, store_env: dict[str, str], log_path: Path,
                  *, port: int | None = None, workers: int = 2, threads: int = 4,

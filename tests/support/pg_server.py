@@ -26,8 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import free_port
-
 PG_USER = "postgres"  # the database superuser created by initdb
 OS_USER = "postgres"  # the system account the server runs as when we are root
 
@@ -59,6 +57,10 @@ def _ensure_os_user() -> None:
         )
 
 
+# The number in the socket's name (.s.PGSQL.5432); each server has a directory of its own.
+SOCKET_PORT = 5432
+
+
 @dataclass
 class PostgresServer:
     bin_dir: Path
@@ -71,7 +73,8 @@ class PostgresServer:
     settings: dict[str, str] = field(default_factory=dict)
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
+        """The server's own Unix socket: no TCP port to find free, or to race for."""
+        return f"postgresql://{PG_USER}@/{database}?host={self.socket_dir}&port={self.port}"
 
     def _run(self, args: list[str], *, timeout: float = 60) -> subprocess.CompletedProcess:
         command = [str(args[0]), *map(str, args[1:])]
@@ -107,7 +110,7 @@ class PostgresServer:
 
     def start(self) -> None:
         settings = {
-            "listen_addresses": "127.0.0.1",
+            "listen_addresses": "",  # the socket in its own directory only
             "port": str(self.port),
             "unix_socket_directories": str(self.socket_dir),
             "fsync": "off",
@@ -165,7 +168,7 @@ def running_server(bin_dir: Path, **settings: str) -> Iterator[PostgresServer]:
         for path in (base_dir, socket_dir):
             os.chown(path, account.pw_uid, account.pw_gid)
     server = PostgresServer(
-        bin_dir, base_dir, data_dir, socket_dir, free_port(), as_root, dict(settings)
+        bin_dir, base_dir, data_dir, socket_dir, SOCKET_PORT, as_root, dict(settings)
     )
     try:
         server.initdb()

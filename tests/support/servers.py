@@ -4,36 +4,24 @@ on stdout, so a test never guesses a port or polls for one."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.processes import stop
+from tests.support.processes import listening_server
 
 CLOSER = str(Path(sys.executable).with_name("closer"))
-_LISTENING = re.compile(r"listening on (http://\S+)/alexa")
 
 
 @contextmanager
-def closer_serve(*args: str, env: dict[str, str] | None = None,
-                 timeout_s: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start ``closer serve --port 0 ARGS``; yields its base URL once it listens."""
-    server = subprocess.Popen([CLOSER, "serve", "--port", "0", *args],
-                              env={**os.environ, **(env or {})}, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        yield _wait_for_url(server, timeout_s), server
-    finally:
-        stop(server)
-
-
-def _wait_for_url(server: subprocess.Popen, timeout_s: float) -> str:
-    assert server.stdout is not None
-    for line in server.stdout:  # blocks until the server prints, or exits
-        found = _LISTENING.search(line)
-        if found:
-            return found.group(1)
-    raise AssertionError(f"closer serve exited with {server.wait(timeout_s)} before listening")
+def closer_serve(*args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
+                 timeout_s: float = 90) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start ``[PREFIX] closer serve --port 0 ARGS``; yields its base URL once it listens."""
+    command = [*prefix, CLOSER, "serve", "--port", "0", *args]
+    with (tempfile.TemporaryDirectory(prefix="closer-serve-") as logs,
+          listening_server(command, env={**os.environ, **(env or {})},
+                           log=Path(logs) / "serve.log", timeout_s=timeout_s) as running):
+        yield running
