@@ -140,6 +140,24 @@ def voice_fetch(args: argparse.Namespace, config: Config) -> int:
     return fetch_main(args)
 
 
+def reencrypt(args: argparse.Namespace, config: Config) -> int:
+    """Key rotation: every name and appreciation sealed again under CLOSER_DATA_KEY, read
+    with whichever of CLOSER_OLD_DATA_KEYS sealed it."""
+    from skill.app import open_configured_store
+    from skill.store import StoreUnavailable, UndecryptableValue
+
+    try:
+        store = open_configured_store(config)
+        try:
+            count = store.reencrypt()
+        finally:
+            store.close()
+    except (StoreUnavailable, UndecryptableValue) as error:
+        return _fail("reencrypt", f"{error} (is every old key in CLOSER_OLD_DATA_KEYS?)", 1)
+    print(f"{count} values sealed again under the current key; the old keys can go now.")
+    return 0
+
+
 def package(args: argparse.Namespace, config: Config) -> int:
     from closer.packaging import main as build_package
 
@@ -222,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="expected SHA-256 of the .onnx.json")
     vfetch.add_argument("--dest", default=None, help="install into this directory")
     vfetch.set_defaults(func=voice_fetch)
+
+    rotate = commands.add_parser("reencrypt", help="after a key rotation: seal everything "
+                                                   "again under CLOSER_DATA_KEY")
+    rotate.set_defaults(func=reencrypt)
 
     from closer.packaging import add_arguments
 

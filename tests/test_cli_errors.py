@@ -104,3 +104,23 @@ def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
                           timeout=60, env={**os.environ, "CLOSER_DB": str(tmp_path / "db"),
                                            "CLOSER_DATA_KEY": "too short"})
     assert one_line(done).startswith("closer chat: CLOSER_DATA_KEY: ")
+
+
+def test_a_key_rotation_from_the_command_line(tmp_path: Path) -> None:
+    """README: Privacy. The old key is kept as an old key, `closer reencrypt` seals every
+    value again, and then the old key can go."""
+    old, new = "A" * 43 + "=", "B" * 43 + "="
+    db = tmp_path / "closer.sqlite3"
+    env = {**os.environ, "CLOSER_DB": str(db), "CLOSER_DATA_KEY": old}
+    subprocess.run([CLOSER, "chat"], input="we are ana and jo\n", env=env, text=True,
+                   capture_output=True, timeout=120, check=True)
+    rotated = {**env, "CLOSER_DATA_KEY": new, "CLOSER_OLD_DATA_KEYS": old}
+    done = subprocess.run([CLOSER, "reencrypt"], env=rotated, text=True, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("2 values sealed again"), done
+    talked = subprocess.run([CLOSER, "chat"], input="open closer together\n", text=True,
+                            env={**env, "CLOSER_DATA_KEY": new}, capture_output=True, timeout=120)
+    assert "Welcome back, Ana and Jo." in talked.stdout
+    refused = subprocess.run([CLOSER, "reencrypt"], env={**env, "CLOSER_DATA_KEY": "C" * 43 + "="},
+                             text=True, capture_output=True, timeout=120)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
