@@ -43,3 +43,18 @@ def spoken(seconds: int) -> str:
     if seconds == 90:
         return "a minute and a half"
     return f"{seconds} seconds"
+
+
+def asked_seconds(value: str | None, default: int, low: int, high: int) -> int | str:
+    """The whole seconds an AMAZON.DURATION slot asks for (``default`` when it is empty), or
+    why it cannot be used: "unheard", "too short" or "too long" against ``low``..``high``."""
+    if value is None:
+        return default
+    seconds = iso_seconds(value)
+    if seconds is None:
+        return "unheard"
+    if seconds < low:
+        return "too short"
+    if seconds > high:
+        return "too long"
+    return round(seconds)

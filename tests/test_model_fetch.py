@@ -5,12 +5,10 @@ model intact."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import os
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from speech.stt.models import Download, FetchError, fetch, find_model, is_model
+from tests.support.file_server import serving
 
 pytestmark = pytest.mark.system  # a download server on loopback
 
@@ -35,48 +34,23 @@ def model_zip(top: str = "vosk-model-small-xx-0.1", marker: str = "new") -> byte
     return buf.getvalue()
 
 
-class Files(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        if self.path.startswith("/cut/"):  # the server claims more than it sends, then hangs up
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body) * 2))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+# What the download server holds: a good model, and the ways a download goes wrong.
+GOOD_FILES: dict[str, bytes] = {}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     good = model_zip()
-    Files.files = {
+    GOOD_FILES.update({
         "/good.zip": good,
         "/cut/good.zip": good[: len(good) // 2],
         "/corrupt.zip": good[:100] + bytes(len(good) - 100),
         "/notamodel.zip": _zip_of({"hello.txt": b"hi"}),
         "/evil.zip": _zip_of({"../escaped.txt": b"x", "m/am/final.mdl": b"x",
                               "m/conf/model.conf": b"x"}),
-    }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    })
+    with serving(GOOD_FILES) as url:
+        yield url
 
 
 def _zip_of(entries: dict[str, bytes]) -> bytes:
@@ -96,7 +70,7 @@ def leftovers(parent: Path) -> list[str]:
 
 
 def test_fetch_installs_the_model_and_says_where(server: str, tmp_path: Path) -> None:
-    body = Files.files["/good.zip"]
+    body = GOOD_FILES["/good.zip"]
     dest = tmp_path / "models" / "en"
     env = dict(os.environ, CLOSER_VOSK_MODEL=str(tmp_path / "unused"))
     proc = subprocess.run([CLOSER, "model", "fetch", "--url", f"{server}/good.zip",
@@ -109,7 +83,7 @@ def test_fetch_installs_the_model_and_says_where(server: str, tmp_path: Path) ->
 
 
 def test_the_configured_directory_finds_an_installed_model(server: str, tmp_path: Path) -> None:
-    body = Files.files["/good.zip"]
+    body = GOOD_FILES["/good.zip"]
     dest = fetch(Download(f"{server}/good.zip", sha(body), len(body)), tmp_path / "m")
     assert find_model(dest) == dest
     assert find_model(tmp_path / "nothing-here") is None
@@ -122,7 +96,7 @@ def test_the_configured_directory_finds_an_installed_model(server: str, tmp_path
 ])
 def test_bad_downloads_install_nothing(server: str, tmp_path: Path, path: str,
                                        why: str) -> None:
-    expected = sha(Files.files["/good.zip"])
+    expected = sha(GOOD_FILES["/good.zip"])
     dest = tmp_path / "model"
     with pytest.raises(FetchError, match=why):
         fetch(Download(f"{server}{path}", expected, None), dest)
@@ -131,14 +105,14 @@ def test_bad_downloads_install_nothing(server: str, tmp_path: Path, path: str,
 
 
 def test_size_mismatch_is_caught_before_the_checksum(server: str, tmp_path: Path) -> None:
-    body = Files.files["/good.zip"]
+    body = GOOD_FILES["/good.zip"]
     with pytest.raises(FetchError, match="bytes"):
         fetch(Download(f"{server}/good.zip", sha(body), len(body) + 1), tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 
 def test_a_failed_update_keeps_the_old_model(server: str, tmp_path: Path) -> None:
-    body = Files.files["/good.zip"]
+    body = GOOD_FILES["/good.zip"]
     dest = fetch(Download(f"{server}/good.zip", sha(body), len(body)), tmp_path / "m")
     (dest / "README").write_text("old")
     with pytest.raises(FetchError):
@@ -149,7 +123,7 @@ def test_a_failed_update_keeps_the_old_model(server: str, tmp_path: Path) -> Non
 
 def test_archives_that_are_no_model_or_escape_are_refused(server: str, tmp_path: Path) -> None:
     for path, why in (("/notamodel.zip", "no Vosk model"), ("/evil.zip", "unsafe path")):
-        body = Files.files[path]
+        body = GOOD_FILES[path]
         with pytest.raises(FetchError, match=why):
             fetch(Download(f"{server}{path}", sha(body), len(body)), tmp_path / "m")
         assert not (tmp_path / "m").exists()

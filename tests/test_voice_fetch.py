@@ -6,11 +6,9 @@ nothing and keeps an installed voice intact."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,37 +17,13 @@ import pytest
 from speech.fetching import Download, FetchError
 from speech.tts import VoiceSearch, open_voice
 from speech.tts.voices import CATALOG, config_url, fetch, installed_voices
+from tests.support.file_server import serving
 
 pytestmark = pytest.mark.system  # a download server on loopback and the voice
 
 CLOSER = str(Path(sys.executable).with_name("closer"))
 JOE = "en_US-joe-medium"
 FOLDER = "/resolve/main/en/en_US/joe/medium"
-
-
-class Files(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-
-    def do_GET(self) -> None:  # noqa: N802 - its API
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        if self.path.startswith("/cut/"):  # claims the whole file, sends half, hangs up
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body) * 2))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +36,7 @@ def joe() -> tuple[bytes, bytes]:
 @pytest.fixture(scope="module")
 def server(joe: tuple[bytes, bytes]) -> Iterator[str]:
     model, config = joe
-    Files.files = {
+    files = {
         f"{FOLDER}/{JOE}.onnx": model,
         f"{FOLDER}/{JOE}.onnx.json": config,
         f"/cut{FOLDER}/{JOE}.onnx": model[: len(model) // 2],
@@ -73,12 +47,8 @@ def server(joe: tuple[bytes, bytes]) -> Iterator[str]:
         f"/badconfig/{JOE}.onnx": model,
         f"/badconfig/{JOE}.onnx.json": b"<html>Not here</html>",
     }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(files) as url:
+        yield url
 
 
 def leftovers(parent: Path) -> list[str]:

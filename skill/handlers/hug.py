@@ -8,7 +8,7 @@ from datetime import timedelta
 from ask_sdk_model import Response
 
 from skill import ssml
-from skill.durations import iso_seconds, spoken
+from skill.durations import asked_seconds, spoken
 from skill.turn import Turn
 
 DEFAULT_S = 20
@@ -22,24 +22,19 @@ _MORE_THIS_WEEK = ("You keep making time for each other this week. That matters.
                    "Hugs like that, day after day, are how closeness grows.")
 
 
+_CORRECTIONS = {
+    "unheard": "I didn't catch how long. Try, hug for thirty seconds, or hug for a minute.",
+    "too short": "That's a little short for a real hug. Try at least five seconds, like, hug "
+                 "for twenty seconds.",
+    "too long": "I can time hugs up to two minutes. Try, hug for a minute, or hug for two "
+                "minutes.",
+}
+
+
 def hug_length(turn: Turn) -> tuple[int | None, str | None]:
     """Seconds to hug, or None with a spoken correction when the ask is out of range."""
-    raw = turn.slot_value("duration")
-    if raw is None:
-        return DEFAULT_S, None
-    seconds = iso_seconds(raw)
-    if seconds is None:
-        return None, "I didn't catch how long. Try, hug for thirty seconds, or hug for a minute."
-    if seconds < MIN_S:
-        return None, (
-            "That's a little short for a real hug. Try at least five seconds, "
-            "like, hug for twenty seconds."
-        )
-    if seconds > MAX_S:
-        return None, (
-            "I can time hugs up to two minutes. Try, hug for a minute, or hug for two minutes."
-        )
-    return round(seconds), None
+    asked = asked_seconds(turn.slot_value("duration"), DEFAULT_S, MIN_S, MAX_S)
+    return (None, _CORRECTIONS[asked]) if isinstance(asked, str) else (asked, None)
 
 
 def hug(turn: Turn) -> Response:

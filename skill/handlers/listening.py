@@ -11,7 +11,7 @@ from __future__ import annotations
 from ask_sdk_model import Response
 
 from skill import ssml
-from skill.durations import iso_seconds, spoken
+from skill.durations import asked_seconds, spoken
 from skill.turn import Turn
 
 DEFAULT_MINUTES, MIN_MINUTES, MAX_MINUTES = 2, 1, 5
@@ -41,17 +41,14 @@ def practice(turn: Turn) -> Response:
 
 
 def _minutes(turn: Turn) -> tuple[int | None, str | None]:
-    raw = turn.slot_value("duration")
-    if raw is None:
-        return DEFAULT_MINUTES, None
-    seconds = iso_seconds(raw)
-    if seconds is None:
+    asked = asked_seconds(turn.slot_value("duration"), DEFAULT_MINUTES * 60, MIN_MINUTES * 60 - 29,
+                          MAX_MINUTES * 60 + 29)
+    if asked == "unheard":
         return None, "I didn't catch how long. Try, practice listening for two minutes."
-    minutes = round(seconds / 60)
-    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+    if isinstance(asked, str):
         return None, ("Each turn can be one to five minutes. Try, practice listening for three "
                       "minutes.")
-    return minutes, None
+    return round(asked / 60), None
 
 
 def _talk(talker: str | None, listener: str | None, minutes: int, *, opening: bool) -> str:
