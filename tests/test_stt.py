@@ -4,6 +4,7 @@ speech that is not for us, streaming, free text, the engine choice)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from speech import pronounce
 from speech.audio import (
@@ -336,3 +338,23 @@ def test_the_wake_phrase_is_spotted_the_same_whatever_came_before() -> None:
         spotter.find(pcm)
     assert [spotter.find(pcm) for pcm in clips] == fresh
 
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (None, "no such file"),
+    (b"", "an empty file"),
+    (b"just some text, named .wav", "not a RIFF/WAVE file"),
+    ("header only", "holds no audio"),
+    ("a-law", "unsupported WAV encoding (A-law)"),
+])
+def test_every_bad_wav_is_one_audio_error_with_a_reason(tmp_path: Path, content, reason) -> None:
+    path = tmp_path / "turn.wav"
+    if content == "header only":
+        content = wav_bytes(np.zeros((0, 1)), 16000)
+    elif content == "a-law":  # telephone audio: real, but not what a command is recorded in
+        soundfile.write(path, tone(440, 8000), 8000, subtype="ALAW")
+        content = None
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(AudioError, match=re.escape(reason)) as raised:
+        read_wav(path)
+    assert "\n" not in str(raised.value)
