@@ -58,17 +58,20 @@ class FreshDecoder:
     """A PocketSphinx decoder that begins every utterance from the same state, so a turn is
     heard the same way whatever was heard before it.
 
-    PocketSphinx carries state from one utterance into the next in three places: the cepstral
-    mean (reset with set_cmn; live CMN still adapts within the turn), the noise-removal
-    statistics that the acoustic model's feat.params switches on (`-remove_noise yes`; only
-    start_stream() resets them), and short-lived search and Gaussian-selection history (the
-    semi-continuous model seeds each frame's top Gaussians from the frame before, across
-    utterances too) that no call resets. The last is overwritten by decoding the same 0.3 s
-    of faint noise first: measured on every fixture clip alone, after each other clip and in
-    shuffled orders, the results are then identical (tests/test_utterances.py). Without
-    this, forget-us-11.wav was "forget us completely" after one clip and "a get us
-    completely" alone. The settling costs about 15 ms per decoder at the start of a turn,
-    while the speaker is still talking."""
+    PocketSphinx carries state from one utterance into the next: the cepstral mean (reset
+    with set_cmn; live CMN still adapts within the turn), the noise-removal statistics that
+    the acoustic model's feat.params switches on (`-remove_noise yes`; only start_stream()
+    resets them), and short-lived search and Gaussian-selection history (the semi-continuous
+    model seeds each frame's top Gaussians from the frame before, across utterances too)
+    that no call resets. So before every utterance the noise statistics are reset and the
+    decoder hears the same 0.3 s of faint noise: that overwrites the short-lived history and
+    gives the noise estimate a quiet room to start from. (Reset and nothing else, the
+    noise estimate starts from the first frame of speech, and the grammar decoder heard
+    "our names are john and mary" as "fang and he's vandana here".) Measured on fixture
+    clips alone, after each other and in shuffled orders: identical results
+    (tests/test_utterances.py). Before this, forget-us-11.wav was "forget us completely"
+    after one clip and "a get us completely" alone. Settling costs about 15 ms per decoder
+    at the start of a turn, while the speaker is still talking."""
 
     def __init__(self, decoder: pocketsphinx.Decoder) -> None:
         self.decoder = decoder
@@ -76,15 +79,16 @@ class FreshDecoder:
 
     def begin(self) -> None:
         """Start an utterance (the search to use must be active already)."""
+        if self.decoder.config["remove_noise"]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # deprecated; no other
+                self.decoder.start_stream()
         self._start()
-        self.decoder.process_raw(_SETTLE, False, False)
+        self.decoder.process_raw(_SETTLE, False, False)  # the noise estimate starts from it
         self.decoder.end_utt()
         self._start()
 
     def _start(self) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # deprecated, the only reset
-            self.decoder.start_stream()
         self.decoder.start_utt()
         self.decoder.set_cmn(self._cmn)
 
