@@ -45,7 +45,7 @@ CLIPS = load_manifest()
 IN_DOMAIN = [c for c in CLIPS if c.in_domain]
 OUT_OF_DOMAIN = [c for c in CLIPS if not c.in_domain]
 MIN_ACCURACY = 0.95
-MEASURED_FLOOR = 0.24  # see test_in_domain_accuracy_does_not_fall_below_what_was_measured
+MEASURED_FLOOR = 0.40  # see test_in_domain_accuracy_does_not_fall_below_what_was_measured
 # What the speech-path tests decode: every out-of-domain clip, every third in-domain one.
 HEARD = OUT_OF_DOMAIN + IN_DOMAIN[::3]
 # The same-answer test hears these alone and in two shuffled orders: every sixth clip, and
@@ -220,7 +220,9 @@ def test_in_domain_accuracy_at_least_95_percent(heard: list[tuple[Clip, Heard]])
 def test_in_domain_accuracy_does_not_fall_below_what_was_measured(
         heard: list[tuple[Clip, Heard]]) -> None:
     """Until the 95% target is reachable, a change must not make recognition worse than
-    the level bench/RESULTS.md records (80 of 308 on 2026-11-23, less a small margin)."""
+    what was measured: on this subset's command clips the calibrated decision gets 128 of
+    283 right (45%, from bench/readings.jsonl, 2026-12-06), the free-text turns about one in
+    seven; the floor leaves a small margin."""
     results = [(c, h) for c, h in heard if c.in_domain]
     right = sum(correct(c, h) for c, h in results)
     assert right / len(results) >= MEASURED_FLOOR, (
