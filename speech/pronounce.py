@@ -5,11 +5,11 @@ espeak-ng's phonemes (IPA) mapped onto the CMU phone set. Derived pronunciations
 `speech/data/pronunciations.dict` so startup never runs espeak-ng; regenerate that file with
 `python -m speech.pronounce` after changing the interaction model (a test checks it is current).
 
-Vosk: a model's lexicon is compiled into its graph, so nothing can be added at run time; a
-grammar word the model does not know is an error that names the word.
+Vosk: a model's lexicon is compiled into its graph, so nothing can be added at run time; the
+Vosk engine leaves out the phrases with words its model lacks, and says how many.
 
-Either way a word that is still unpronounceable fails loudly instead of silently never
-being recognized.
+A word PocketSphinx still cannot pronounce fails loudly instead of silently never being
+recognized.
 """
 
 from __future__ import annotations
@@ -155,18 +155,6 @@ def missing_pronunciations(
     if failed:
         raise PronunciationError(engine, failed, "add them to speech/data/pronunciations.dict")
     return add
-
-
-def check_vosk_vocabulary(vocabulary: Iterable[str], known: Callable[[str], bool]) -> None:
-    """Vosk models cannot learn words at run time: every grammar word must be in the model."""
-    missing = [w for w in vocabulary if not known(w)]
-    if missing:
-        raise PronunciationError(
-            "vosk",
-            missing,
-            "this model's vocabulary lacks them; use a model that has them or change the "
-            "interaction model",
-        )
 
 
 def write_dict(path: Path, entries: dict[str, list[str]]) -> None:

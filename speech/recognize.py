@@ -78,7 +78,7 @@ def main(args: argparse.Namespace, vosk_model: Path | None = None) -> int:
     for path in args.files:
         try:
             pcm = read_wav(Path(path))
-        except (OSError, AudioError) as error:
+        except AudioError as error:
             print(f"closer recognize: {path}: {error}", file=sys.stderr)
             status = 1
             continue

@@ -322,3 +322,49 @@ def test_jsgf_loads_into_pocketsphinx_and_decodes_a_command(grammar, tmp_path):
     decoder.end_utt()
     heard = decoder.hyp().hypstr
     assert said(grammar, heard) == ("QuestionIntent", {"category": "fun"}), heard
+
+
+# ---------------------------------------------------------------- the command decision
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    """Both PocketSphinx readings of every command fixture clip, as the decision was fitted
+    on them (bench/readings.jsonl, written by `python -m speech.grammar.calibrate`)."""
+    from tests.utterances import load_manifest
+
+    from speech.grammar.calibrate import DEFAULT_READINGS, load
+
+    readings = load(DEFAULT_READINGS)
+    return [(clip, readings[clip.file]) for clip in load_manifest() if clip.file in readings]
+
+
+def test_no_out_of_domain_reading_is_acted_on(grammar, recorded):
+    from speech.grammar.decision import choose
+
+    acted = [(c.name, r.said) for c, r in recorded
+             if not c.in_domain and choose(grammar, r).accepted]
+    assert acted == []
+
+
+def test_a_paraphrase_is_acted_on_though_the_grammar_heard_another_sentence(grammar, recorded):
+    """Where the grammar's forced reading differs from what the language model heard, a
+    reading the parser understands can still be acted on, and rightly."""
+    from tests.utterances import Heard, correct
+
+    from speech.grammar.decision import choose
+
+    right = []
+    for clip, readings in recorded:
+        choice = choose(grammar, readings)
+        if clip.in_domain and choice.accepted and readings.said != readings.forced:
+            parse = grammar.parse(choice.text)
+            right.append(correct(clip, Heard(choice.text, parse.intent, parse.values())))
+    assert len(right) >= 40 and sum(right) / len(right) >= 0.9, (sum(right), len(right))
+
+
+def test_names_are_taken_only_when_both_readings_hear_the_same_names(grammar):
+    from speech.grammar.decision import Readings, candidates
+
+    assert candidates(grammar, Readings("we are maria and james", "we are maria and james"))
+    assert not candidates(grammar, Readings("we are maria and james", "we are marta and jane"))

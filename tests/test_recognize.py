@@ -58,3 +58,15 @@ def test_a_bad_file_is_reported_and_the_rest_still_recognized(tmp_path: Path) ->
     assert proc.returncode == 1
     assert "bad.wav" in proc.stderr and "RIFF" in proc.stderr
     assert json.loads(proc.stdout)["intent"] == "AMAZON.StopIntent"
+
+
+def test_an_empty_or_missing_wav_is_one_line_and_a_failing_exit(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80>\x00\x00"
+                      b"\x00}\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00")  # a header, no audio
+    missing = tmp_path / "missing.wav"
+    proc = recognize("--json", str(empty), str(missing))
+    assert proc.returncode == 1 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [f"closer recognize: {empty}: the WAV file holds no audio",
+                     f"closer recognize: {missing}: no such file"]

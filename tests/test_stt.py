@@ -4,6 +4,7 @@ speech that is not for us, streaming, free text, the engine choice)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from speech import pronounce
 from speech.audio import (
@@ -24,6 +26,7 @@ from speech.audio import (
     pcm16_to_float,
     read_wav,
     resample,
+    to_pcm16,
 )
 
 pytestmark = pytest.mark.system  # the recognizers on audio
@@ -313,3 +316,74 @@ def test_a_command_said_in_a_free_turn_is_obeyed_not_saved(sphinx, grammar) -> N
     the journal as an appreciation (a recorded fixture clip, flite's voice)."""
     clip = Path(__file__).parent / "fixtures" / "utterances" / "wav" / "next-free-01.wav"
     assert heard(sphinx, grammar, read_wav(clip), free=True) == ("AMAZON.NextIntent", {})
+
+
+def test_a_clip_is_heard_the_same_whatever_came_before(sphinx, grammar) -> None:
+    """PocketSphinx's noise statistics and cepstral mean carried over from one utterance to
+    the next: this clip was "forget us completely" after forget-us-10 and "a get us
+    completely" when heard first or after itself."""
+    wav = Path(__file__).parent / "fixtures" / "utterances" / "wav"
+    clip, other = read_wav(wav / "forget-us-11.wav"), read_wav(wav / "forget-us-10.wav")
+    first = sphinx.transcribe(clip)
+    sphinx.transcribe(other)
+    again = sphinx.transcribe(clip)
+    assert (again.text, again.rejected) == (first.text, first.rejected)
+
+
+def test_the_wake_phrase_is_spotted_the_same_whatever_came_before() -> None:
+    from speech.wake import WakePhrase
+
+    wav = Path(__file__).parent / "fixtures" / "utterances" / "wav"
+    clips = [read_wav(p) for p in sorted(wav.glob("launch-*.wav"))]
+    fresh = [WakePhrase().find(pcm) for pcm in clips]
+    spotter = WakePhrase()
+    for pcm in reversed(clips):
+        spotter.find(pcm)
+    assert [spotter.find(pcm) for pcm in clips] == fresh
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (None, "no such file"),
+    (b"", "an empty file"),
+    (b"just some text, named .wav", "not a RIFF/WAVE file"),
+    ("header only", "holds no audio"),
+    ("a-law", "unsupported WAV encoding (A-law)"),
+])
+def test_every_bad_wav_is_one_audio_error_with_a_reason(tmp_path: Path, content, reason) -> None:
+    path = tmp_path / "turn.wav"
+    if content == "header only":
+        content = wav_bytes(np.zeros((0, 1)), 16000)
+    elif content == "a-law":  # telephone audio: real, but not what a command is recorded in
+        soundfile.write(path, tone(440, 8000), 8000, subtype="ALAW")
+        content = None
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(AudioError, match=re.escape(reason)) as raised:
+        read_wav(path)
+    assert "\n" not in str(raised.value)
+
+
+@needs_espeak
+def test_noise_suppression_quiets_a_steady_noise_and_keeps_the_speech(tmp_path) -> None:
+    from speech.audio import Denoiser
+
+    speech = pcm16_to_float(read_wav(espeak("give us a question", tmp_path / "q.wav")))
+    rng = np.random.default_rng(3)
+    hiss = 0.02 * rng.standard_normal(SAMPLE_RATE + speech.size)
+    noisy = hiss.copy()
+    noisy[SAMPLE_RATE:] += speech
+    pcm = to_pcm16(noisy)
+    denoiser = Denoiser()
+    parts = [denoiser.clean(pcm[i:i + 999 * 2]) for i in range(0, len(pcm), 999 * 2)]
+    cleaned_pcm = b"".join(parts) + denoiser.finish()
+    cleaned = pcm16_to_float(cleaned_pcm)
+    assert cleaned.size == noisy.size  # chunks of any length, nothing lost at the end
+
+    def db(x: np.ndarray) -> float:
+        return 10 * np.log10(np.mean(x**2))
+
+    noise_only = slice(SAMPLE_RATE // 2, SAMPLE_RATE)  # after it has heard the room a while
+    assert db(cleaned[noise_only]) < db(noisy[noise_only]) - 10
+    assert abs(db(cleaned[SAMPLE_RATE:]) - db(noisy[SAMPLE_RATE:])) < 4
+    again = Denoiser()
+    assert again.clean(pcm) + again.finish() == cleaned_pcm  # a fresh one: the same result

@@ -1,14 +1,19 @@
 """Recorded utterances (tests/fixtures/utterances) through the real recognizer and parser.
 
 The manifest says what each person meant; PocketSphinx (the engine CI has) plus the grammar
-must get at least 95% of the in-domain clips right - intent and every slot - and must never
-act on speech that was not meant for the skill. The first tests check the fixtures
-themselves: files, format, and that they cover what the skill understands.
+must never act on speech that was not meant for the skill, must not get worse than what was
+measured, and must hear a clip the same way whatever it heard before. The first tests check
+the fixtures themselves: files, format, and that they cover what the skill understands.
+
+Decoding all 1,054 clips takes about 15 minutes on two cores, so the tests run every out-of-
+domain clip and a third of the in-domain ones (every third, so every voice, condition and
+noise is in it); `make bench-speech` runs them all, and the same-answer check on all of them.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -26,6 +31,7 @@ from tests.support.utterances import (
     InProcess,
     SpeechPathMissing,
     correct,
+    hear_alone,
     is_model_sample,
     iso_seconds,
     load_manifest,
@@ -41,7 +47,13 @@ CLIPS = load_manifest()
 IN_DOMAIN = [c for c in CLIPS if c.in_domain]
 OUT_OF_DOMAIN = [c for c in CLIPS if not c.in_domain]
 MIN_ACCURACY = 0.95
-MEASURED_FLOOR = 0.24  # see test_in_domain_accuracy_does_not_fall_below_what_was_measured
+MEASURED_FLOOR = 0.40  # see test_in_domain_accuracy_does_not_fall_below_what_was_measured
+# What the speech-path tests decode: every out-of-domain clip, every third in-domain one.
+HEARD = OUT_OF_DOMAIN + IN_DOMAIN[::3]
+# The same-answer test hears these alone and in two shuffled orders: every sixth clip, and
+# the clips that once depended on what came before them.
+_ONCE_DEPENDED = ("forget-us-10", "forget-us-11", "cancel-05", "cancel-06", "repeat-free-01")
+SAME_ANSWER = [c for k, c in enumerate(CLIPS) if k % 6 == 0 or c.name in _ONCE_DEPENDED]
 
 
 def _slot_types() -> dict[str, dict[str, str]]:
@@ -69,7 +81,7 @@ def test_every_clip_is_16k_mono_16bit_and_listed() -> None:
         with wave.open(str(clip.path)) as w:
             assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2), clip
             assert 0.3 < w.getnframes() / 16000 < 12, clip.file
-    assert sum(c.path.stat().st_size for c in CLIPS) < 25e6
+    assert sum(c.path.stat().st_size for c in CLIPS) < 75e6
 
 
 def test_enough_clips_and_out_of_domain_speech() -> None:
@@ -131,26 +143,48 @@ def test_most_phrasings_are_not_the_models_samples() -> None:
 def test_voices_rates_and_conditions_vary() -> None:
     voices = Counter(v for c in CLIPS for v in c.voice.split(","))
     assert len(voices) >= 10
-    assert {v.split(":")[0] for v in voices} == {"espeak", "flite", "festival"}
+    assert {v.split(":")[0] for v in voices} == {"espeak", "flite", "festival", "piper"}
     conditions = Counter(c.condition for c in CLIPS)
     assert all(conditions[k] >= 20 for k in ("clean", "noisy", "fast", "slow")), conditions
     noisy = [c for c in CLIPS if c.condition == "noisy"]
     assert all(c.noise and 5 <= (c.snr_db or 0) <= 20 for c in noisy)
     assert len({c.noise for c in noisy}) >= 4
+    piper = [c for c in CLIPS if c.voice.startswith("piper:")]
+    assert len({tuple(c.synthesis.values()) for c in piper if c.synthesis}) >= 5
+    snrs = Counter((c.noise, c.snr_db) for c in piper if c.condition == "noisy" and c.in_domain)
+    assert all(snrs[(n, s)] >= 15 for n in ("kitchen", "babble", "tv") for s in (5, 10, 15))
     assert all(c.rate > 1.2 for c in CLIPS if c.condition == "fast")
     assert all(c.rate < 0.85 for c in CLIPS if c.condition == "slow")
     assert len({c.pitch for c in CLIPS}) >= 4
     assert sum(c.lead_s >= 1 and c.trail_s >= 1 for c in CLIPS) >= 5
 
 
+def test_the_wake_phrase_is_said_by_every_kind_of_voice() -> None:
+    wake = [c for c in CLIPS if c.wake]
+    assert all(c.text.split(", ")[0].endswith("closer together") for c in wake)
+    kinds = Counter(c.voice.split(":")[0] for c in wake)
+    assert kinds["piper"] >= 30 and kinds["flite"] >= 30 and kinds["espeak"] >= 10, kinds
+
+
+def test_splits_keep_each_phrasing_on_one_side() -> None:
+    sides: dict[str, set[str]] = {}
+    for clip in CLIPS:
+        sides.setdefault(clip.text, set()).add(clip.split)
+    assert all(len(s) == 1 for s in sides.values())
+    for part in (IN_DOMAIN, OUT_OF_DOMAIN):
+        share = sum(c.split == "dev" for c in part) / len(part)
+        assert 0.35 < share < 0.65, share
+
+
 @pytest.mark.slow
 def test_the_committed_script_regenerates_every_clip_byte_for_byte() -> None:
+    pytest.importorskip("piper", reason="piper-tts (the dev extras) voices batch 3")
     tools = ("espeak-ng", "flite", "text2wave", "sox")
     if missing := [t for t in tools if shutil.which(t) is None]:
         pytest.fail(f"{', '.join(missing)} not installed: `make setup` installs them "
                     "(deploy/install-fixture-packages.sh)")
     done = subprocess.run([sys.executable, str(FIXTURES / "generate.py"), "--check"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=3600)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -161,13 +195,13 @@ def test_the_committed_script_regenerates_every_clip_byte_for_byte() -> None:
 def heard() -> list[tuple[Clip, Heard]]:
     try:
         path = InProcess("pocketsphinx")
-        return [(clip, path.hear(clip)) for clip in CLIPS]
+        return [(clip, path.hear(clip)) for clip in HEARD]
     except SpeechPathMissing as in_process:
         try:
-            out = recognize_cli(CLIPS, "pocketsphinx")
+            out = recognize_cli(HEARD, "pocketsphinx")
         except SpeechPathMissing as cli:
             pytest.fail(f"the speech path is missing: {in_process}; {cli}")
-        return [(clip, out[clip.file]) for clip in CLIPS]
+        return [(clip, out[clip.file]) for clip in HEARD]
 
 
 @pytest.mark.slow
@@ -188,7 +222,9 @@ def test_in_domain_accuracy_at_least_95_percent(heard: list[tuple[Clip, Heard]])
 def test_in_domain_accuracy_does_not_fall_below_what_was_measured(
         heard: list[tuple[Clip, Heard]]) -> None:
     """Until the 95% target is reachable, a change must not make recognition worse than
-    the level bench/RESULTS.md records (80 of 308 on 2026-11-23, less a small margin)."""
+    what was measured: on this subset's command clips the calibrated decision gets 128 of
+    283 right (45%, from bench/readings.jsonl, 2026-12-06), the free-text turns about one in
+    seven; the floor leaves a small margin."""
     results = [(c, h) for c, h in heard if c.in_domain]
     right = sum(correct(c, h) for c, h in results)
     assert right / len(results) >= MEASURED_FLOOR, (
@@ -201,3 +237,29 @@ def test_no_out_of_domain_clip_is_accepted(heard: list[tuple[Clip, Heard]]) -> N
     accepted = [(c, h) for c, h in results if h.intent not in REJECTIONS]
     assert not accepted, (f"{len(accepted)}/{len(results)} out-of-domain clips acted on:\n"
                           f"{miss_table(accepted)}")
+
+
+@pytest.mark.slow
+def test_a_clip_is_heard_the_same_alone_and_after_any_other(
+        heard: list[tuple[Clip, Heard]]) -> None:
+    """Same audio, same answer: each clip decoded by a recognizer that heard nothing before
+    it, then through one recognizer in the manifest's order and in two shuffled orders.
+    Decoder state that leaked from one turn into the next (PocketSphinx's noise statistics,
+    its cepstral mean, its Gaussian selection) made a command depend on the one before."""
+    fresh = InProcess("pocketsphinx")
+    alone = hear_alone(fresh, SAME_ANSWER)
+    in_order = {c.file: h for c, h in heard}
+    orders = {"the other speech-path tests' order": {
+        c.file: in_order[c.file] for c in SAME_ANSWER if c.file in in_order}}
+    for seed in (1, 2):
+        shuffled = random.Random(seed).sample(SAME_ANSWER, len(SAME_ANSWER))
+        orders[f"shuffled with seed {seed}"] = {c.file: fresh.hear(c) for c in shuffled}
+
+    def outcome(h: Heard) -> tuple:
+        return h.text, h.intent, sorted(h.slots.items())
+
+    for order, got in orders.items():
+        differ = [f"{c.name}: alone {outcome(alone[c.file])}, in a batch {outcome(got[c.file])}"
+                  for c in CLIPS if outcome(got[c.file]) != outcome(alone[c.file])]
+        assert not differ, f"{len(differ)} clips heard differently in {order}:\n" + \
+            "\n".join(differ[:20])

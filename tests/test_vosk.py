@@ -93,12 +93,43 @@ def test_free_text_uses_the_open_vocabulary(recognizer, tmp_path) -> None:
     assert not set(heard.text.split()) <= vocabulary  # words from outside the command grammar
 
 
-def test_a_grammar_word_the_model_lacks_fails_loudly() -> None:
+def test_words_the_model_lacks_are_left_out_with_their_phrases(tmp_path) -> None:
+    """The model's own word list decides: a phrase with a word it lacks (here English words
+    and a made-up one, as English first names are missing from a small model) is dropped,
+    every phrase it can say is kept and still recognized."""
+    from speech.stt.vosk import VoskRecognizer
+
+    phrases = [*PHRASES, "안녕하세요 alexandra", "포옹 zzyzx 시작", "hello there"]
+    recognizer = VoskRecognizer(MODEL, phrases=phrases)
+    assert recognizer.missing == ["alexandra", "hello", "there", "zzyzx"]
+    kept = json.loads(recognizer.grammar_json)
+    assert set(PHRASES) <= set(kept)
+    assert not {"안녕하세요 alexandra", "포옹 zzyzx 시작", "hello there"} & set(kept)
+    assert recognizer.transcribe(say("포옹 시작", tmp_path)).text == "포옹 시작"
+
+
+def test_a_model_that_knows_no_command_is_refused_with_the_words_named() -> None:
     from speech.pronounce import PronunciationError
     from speech.stt.vosk import VoskRecognizer
 
-    with pytest.raises(PronunciationError, match="'괜찮아요'"):
-        VoskRecognizer(MODEL, phrases=["안녕하세요", "괜찮아요"])
+    with pytest.raises(PronunciationError, match="'hello'.*none of the command phrases"):
+        VoskRecognizer(MODEL, phrases=["hello there", "good night"])
+
+
+def test_one_notice_says_how_many_words_were_left_out(monkeypatch, capsys) -> None:
+    """The English grammar on a model that lacks some of its words: one line on stderr."""
+    from speech.grammar import default_grammar
+    from speech.stt import open_recognizer
+
+    class Few:  # the real interaction model's phrases, plus Korean ones the model can say
+        def command_phrases(self) -> list[str]:
+            return [*PHRASES, *default_grammar().command_phrases()[:40]]
+
+    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(MODEL))
+    recognizer = open_recognizer("vosk", Few())
+    notice = capsys.readouterr().err.strip().splitlines()
+    assert len(notice) == 1 and f"lacks {len(recognizer.missing)} of" in notice[0]
+    assert set(PHRASES) <= set(json.loads(recognizer.grammar_json))
 
 
 def test_recognize_reports_vosk_from_the_model_directory(tmp_path) -> None:
@@ -111,7 +142,7 @@ def test_recognize_reports_vosk_from_the_model_directory(tmp_path) -> None:
                            "--engine", "vosk", "--json", "--free-text", str(wav)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert proc.returncode == 1
-    assert "vosk: no pronunciation for" in proc.stderr and "more" in proc.stderr
+    assert "vosk: no pronunciation for" in proc.stderr and "none of the command" in proc.stderr
 
 
 def test_understand_times_the_decision(recognizer, tmp_path) -> None:

@@ -12,64 +12,16 @@ Streaming: `stream = recognizer.start(free_text=...)`, `stream.feed(chunk)` as a
 
 from __future__ import annotations
 
-import abc
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from speech.stt.base import EngineUnavailable, Recognizer, Stream, Transcript, Word
 
 if TYPE_CHECKING:
     from speech.grammar import Grammar
 
-
-@dataclass(frozen=True)
-class Word:
-    word: str
-    confidence: float  # 0..1
-    start: float  # seconds from the start of the utterance
-    end: float
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str  # "" when nothing usable was heard
-    confidence: float  # 0..1
-    rejected: bool  # the engine's own out-of-domain verdict
-    words: tuple[Word, ...] = field(default=())
-    score: float | None = None  # the engine's raw rejection score (higher = more in-domain)
-
-
-class Stream(abc.ABC):
-    """One utterance being decoded as its audio arrives."""
-
-    @abc.abstractmethod
-    def feed(self, pcm: bytes) -> None:
-        """More 16 kHz mono int16 little-endian audio (any length)."""
-
-    @abc.abstractmethod
-    def partial(self) -> str:
-        """The best words so far (may change as more audio arrives)."""
-
-    @abc.abstractmethod
-    def finish(self) -> Transcript:
-        """The audio has ended: the final decision. The stream cannot be fed afterwards."""
-
-
-class Recognizer(abc.ABC):
-    name: str
-
-    @abc.abstractmethod
-    def start(self, *, free_text: bool = False) -> Stream:
-        """Begin an utterance; free_text decodes with the open vocabulary."""
-
-    def transcribe(self, pcm: bytes, *, free_text: bool = False) -> Transcript:
-        stream = self.start(free_text=free_text)
-        stream.feed(pcm)
-        return stream.finish()
-
-
-class EngineUnavailable(RuntimeError):
-    """The requested engine cannot run here (no model installed, for example)."""
+__all__ = ["EngineUnavailable", "Recognizer", "Stream", "Transcript", "Word", "open_recognizer"]
 
 
 def open_recognizer(engine: str | None, grammar: Grammar,
@@ -84,7 +36,13 @@ def open_recognizer(engine: str | None, grammar: Grammar,
         if model is not None:
             from speech.stt.vosk import VoskRecognizer
 
-            return VoskRecognizer(model, grammar)
+            recognizer = VoskRecognizer(model, grammar)
+            if recognizer.missing:
+                print(f"closer: the Vosk model lacks {len(recognizer.missing)} of the "
+                      "commands' words (first names, mostly): commands using them are left "
+                      "out, and free-text turns hear only the words the model has",
+                      file=sys.stderr)
+            return recognizer
         if engine == "vosk":
             raise EngineUnavailable(
                 "no Vosk model installed: run `closer model fetch` or set CLOSER_VOSK_MODEL"
