@@ -154,8 +154,9 @@ def test_first_names_are_many_and_lower_case(grammar):
 
 
 def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
-    fill = {"CardCategory": "silly", "AMAZON.FirstName": "sam",
-            "AMAZON.SearchQuery": "you made dinner"}
+    fill = {"CardCategory": "silly", "CardDepth": "deeper", "AMAZON.FirstName": "sam",
+            "AMAZON.SearchQuery": "you made dinner", "RitualType": "appreciation round",
+            "DayPart": "night", "AMAZON.TIME": "nine thirty"}
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     for intent in raw["interactionModel"]["languageModel"]["intents"]:
         kinds = {s["name"]: s["type"] for s in intent.get("slots") or []}
