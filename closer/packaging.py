@@ -77,13 +77,26 @@ gives you the pauses and records nothing.
 Rose, thorn, bud: "let's do a check in".
 Journal: if you choose to keep one, "read our journal" plays back the last week's \
 appreciations.
+A nightly nudge: "remind us every night at nine thirty to do our appreciation round", "when \
+is our reminder", "stop reminding us".
+Your week: "how did we do this week" looks back warmly on the last seven days.
+On an Echo Show, the question is on the screen, large enough to read across the room, and a \
+hug counts down to the chime.
 
-Privacy: Closer Together stores your two first names, which cards you have heard and this \
-week's hug count, and, only if you turn the journal on, the appreciations you share. Say \
-"forget us" to delete everything; disabling the skill does the same.
+Privacy: Closer Together stores your two first names, which cards you have heard and which \
+rituals you did this week, and, only if you turn the journal on, the appreciations you share. \
+Say "forget us" to delete everything; disabling the skill does the same.
+{permissions}
 
 Closer Together is for everyday closeness. For hard times, a couples counselor is the \
 right person to talk to."""
+# Every permission the skill asks for, and what the listing's privacy text says about it.
+PERMISSIONS = {
+    "alexa::alerts:reminders:skill:readwrite": (
+        "Reminders permission: asked for only when you ask for a daily nudge. Closer Together "
+        "then sets that one daily reminder, and keeps which ritual and what time so it can "
+        "tell you or remove it; say \"stop reminding us\" to remove it."),
+}
 KEYWORDS = ("couples", "relationship", "conversation starters", "questions for couples",
             "hug timer", "appreciation", "gratitude", "check in", "date night", "partner")
 # At most three; each must parse against the locale's model (checked at build time).
@@ -96,8 +109,27 @@ TESTING_INSTRUCTIONS = (
     "No account linking. Say 'Alexa, open closer together', then 'our names are Sam and "
     "Alex', 'give us a fun question', 'next', 'start a twenty second hug', 'start our "
     "appreciation round' (say 'yes' to the journal, then 'I appreciated ...' for each "
-    "partner), 'read our journal', and 'forget us' then 'yes' to delete everything. "
-    "Disabling the skill deletes the household's data too (SKILL_DISABLED event)."
+    "partner), 'read our journal', 'how did we do this week', 'remind us every night at "
+    "nine thirty to do our appreciation round' (Alexa asks for the reminders permission), "
+    "'when is our reminder', 'stop reminding us', and 'forget us' then 'yes' to delete "
+    "everything. Disabling the skill deletes the household's data too (SKILL_DISABLED "
+    "event); taking back the reminders permission makes it forget its reminders "
+    "(SKILL_PERMISSION_CHANGED). On an Echo Show each card, hug and round turn shows an "
+    "APL document."
+)
+# Where the APL documents are made to be read (Alexa's viewport profiles, in pixels): round
+# hubs, landscape hubs small to extra large, and TVs.
+SUPPORTED_VIEWPORTS = (
+    {"mode": "HUB", "shape": "ROUND", "minWidth": 100, "maxWidth": 599,
+     "minHeight": 100, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279,
+     "minHeight": 100, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279,
+     "minHeight": 600, "maxHeight": 959},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 1280, "maxWidth": 1920,
+     "minHeight": 600, "maxHeight": 1279},
+    {"mode": "TV", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 960,
+     "minHeight": 540, "maxHeight": 540},
 )
 # One of Amazon's category enumeration (checked in tests/test_packaging.py).
 CATEGORY = "FRIENDS_AND_FAMILY"
@@ -285,6 +317,11 @@ def _resolve(slot_type: str, spoken: str, values: dict[str, dict[str, str]]) -> 
 # --------------------------------------------------------------------------- manifest
 
 
+def description() -> str:
+    """The listing's description, its privacy text naming every permission asked for."""
+    return DESCRIPTION.format(permissions="\n".join(PERMISSIONS.values()))
+
+
 def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
     """skill.json for a custom skill on an HTTPS endpoint (or a Lambda ARN)."""
     endpoint: dict[str, str] = {"uri": options.endpoint}
@@ -294,7 +331,7 @@ def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
         locale: {
             "name": NAME,
             "summary": reword(SUMMARY, locale),
-            "description": reword(DESCRIPTION, locale),
+            "description": reword(description(), locale),
             "examplePhrases": list(EXAMPLE_PHRASES),
             "keywords": [reword(k, locale) for k in KEYWORDS],
         }
@@ -322,11 +359,16 @@ def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
                 "locales": {locale: {"privacyPolicyUrl": options.privacy_policy_url}
                             for locale in locales},
             },
-            "apis": {"custom": {"endpoint": dict(endpoint), "interfaces": []}},
-            # Disabling the skill forgets the household (skill/app.py handles the event).
+            "apis": {"custom": {"endpoint": dict(endpoint), "interfaces": [
+                {"type": "ALEXA_PRESENTATION_APL",
+                 "supportedViewports": [dict(v) for v in SUPPORTED_VIEWPORTS]}]}},
+            "permissions": [{"name": name} for name in PERMISSIONS],
+            # Disabling the skill forgets the household; taking back the reminders permission
+            # forgets its reminders (skill/app.py handles both events).
             "events": {
                 "endpoint": dict(endpoint),
-                "subscriptions": [{"eventName": "SKILL_DISABLED"}],
+                "subscriptions": [{"eventName": "SKILL_DISABLED"},
+                                  {"eventName": "SKILL_PERMISSION_CHANGED"}],
             },
         }
     }

@@ -134,8 +134,31 @@ def test_manifest_meets_alexa_validation_rules() -> None:
         assert entry["privacyPolicyUrl"].startswith("https://")
     custom = manifest["apis"]["custom"]["endpoint"]
     assert custom["sslCertificateType"] in ("Trusted", "Wildcard")
-    assert manifest["events"]["subscriptions"] == [{"eventName": "SKILL_DISABLED"}]
+    assert manifest["events"]["subscriptions"] == [{"eventName": "SKILL_DISABLED"},
+                                                   {"eventName": "SKILL_PERMISSION_CHANGED"}]
     assert manifest["events"]["endpoint"] == custom
+
+
+def test_the_package_declares_what_screens_and_reminders_need() -> None:
+    manifest = _manifest()["manifest"]
+    assert manifest["permissions"] == [{"name": "alexa::alerts:reminders:skill:readwrite"}]
+    [apl] = manifest["apis"]["custom"]["interfaces"]
+    assert apl["type"] == "ALEXA_PRESENTATION_APL"
+    shapes = {(v["mode"], v["shape"]) for v in apl["supportedViewports"]}
+    assert shapes == {("HUB", "ROUND"), ("HUB", "RECTANGLE"), ("TV", "RECTANGLE")}
+    for viewport in apl["supportedViewports"]:
+        assert viewport["minWidth"] <= viewport["maxWidth"]
+        assert viewport["minHeight"] <= viewport["maxHeight"]
+
+
+def test_the_privacy_text_documents_every_permission() -> None:
+    manifest = _manifest()["manifest"]
+    for info in manifest["publishingInformation"]["locales"].values():
+        privacy = info["description"].split("Privacy:", 1)[1]
+        for permission in manifest["permissions"]:
+            explained = packaging.PERMISSIONS[permission["name"]]
+            assert explained in privacy, permission
+        assert "Reminders permission" in privacy and "stop reminding us" in privacy
 
 
 def test_placeholders_are_marked_and_flagged(tmp_path: Path) -> None:
