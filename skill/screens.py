@@ -103,8 +103,7 @@ def show_hug(turn: Turn, seconds: int, speech: str) -> None:
     _show(turn, f"{TITLE}: a hug", f"A {data['hug']['length']} hug. Come close.", "hug", data)
 
 
-def round_data(turn: Turn, step: str | None) -> dict:
-    names = turn.household.names
+def round_data(names: tuple[str, str] | None, step: str | None) -> dict:
     second = step == "second"
     if names is None:
         giver = "Now the other one of you" if second else "Whoever would like to start"
@@ -118,7 +117,7 @@ def round_data(turn: Turn, step: str | None) -> dict:
 
 def show_round(turn: Turn, step: str | None) -> None:
     """The appreciation round: whose turn it is, never what was said."""
-    data = round_data(turn, step)["round"]
+    data = round_data(turn.household.names, step)["round"]
     _show(turn, f"{TITLE}: appreciation round", f"{data['giver']}: {data['prompt']}", "round",
           {"round": data})
 
