@@ -31,7 +31,7 @@ from skill.zones import zone_name
 log = logging.getLogger("closer.reminders")
 
 TRY = "Try, remind us every night at nine to do our appreciation round."
-STOP_HINT = "To stop them, say, stop reminding us."
+STOP_HINT = "To stop the reminders, say, stop reminding us."
 _NOT_SET = {
     Failure.UNAUTHORIZED: "Alexa didn't accept my request just now, so no reminder is set. "
                           "Please ask again in a moment.",
