@@ -175,3 +175,13 @@ def test_never_into_a_session(nudges, sqlite_store, clock, tmp_path) -> None:
     assert spoken[-1] == f"<speak>{APPRECIATION}</speak>"  # after the session, not in it
     assert CONTINUE in spoken[0]  # the card's reprompt came first
     assert mouth.said[-1][0] >= local(7, 21, 30, 11)
+
+
+def test_the_speaker_nudges_only_with_the_skill_in_process(sqlite_store) -> None:
+    from closer.local import speaker_nudges
+    from speech.device import Webhook
+
+    here = Device(InProcess(build_skill(sqlite_store), sqlite_store), HOUSEHOLD)
+    assert isinstance(speaker_nudges(here), Nudges)
+    remote = Device(Webhook("http://127.0.0.1:9/alexa"), HOUSEHOLD)
+    assert speaker_nudges(remote) is None  # its reminders live in the webhook's store
