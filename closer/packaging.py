@@ -190,7 +190,7 @@ def localize_model(source: dict, locale: str) -> dict:
     language = schema["languageModel"]
     for intent in language["intents"]:
         if "samples" in intent:
-            intent["samples"] = [reword(s, locale) for s in intent["samples"]]
+            intent["samples"] = _reworded(intent["samples"], locale)
     extra = EXTRA_SYNONYMS.get(locale, {})
     for slot_type in language.get("types", []):
         for value in slot_type.get("values", []):
@@ -205,6 +205,20 @@ def localize_model(source: dict, locale: str) -> dict:
             variation["value"] = reword(variation["value"], locale)
     _check_model(model, locale)
     return model
+
+
+def _reworded(samples: list[str], locale: str) -> list[str]:
+    """The samples in the locale's wording; one whose rewording the intent already has (the
+    source lists both "i lost my mum" and "i lost my mom") keeps its own words."""
+    out: list[str] = []
+    taken = set(samples)
+    for sample in samples:
+        local = reword(sample, locale)
+        if local != sample and (local in taken or local in out):
+            local = sample
+        out.append(local)
+        taken.add(local)
+    return out
 
 
 def _check_model(model: dict, locale: str) -> None:

@@ -340,3 +340,10 @@ def test_reword_swaps_whole_words_and_keeps_capitals() -> None:
     assert packaging.reword("my mom on vacation", "en-AU") == "my mum on holiday"
     assert packaging.reword("my mom on vacation", "en-CA") == "my mom on vacation"
     assert packaging.reword("we fall asleep", "en-GB") == "we fall asleep"
+
+
+def test_a_rewording_the_intent_already_has_keeps_its_own_words() -> None:
+    samples = ["i lost my mum", "i lost my mom", "my mom called"]
+    assert packaging._reworded(samples, "en-GB") == ["i lost my mum", "i lost my mom",
+                                                     "my mum called"]
+    assert packaging._reworded(samples, "en-US") == samples
