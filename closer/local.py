@@ -27,10 +27,12 @@ from speech.device import Device, DoorError, Webhook
 
 
 class InProcess:
-    """The skill in this process, as a door."""
+    """The skill in this process, as a door; ``store`` is the household store it runs on
+    (the speaker reads its nudges there)."""
 
-    def __init__(self, skill: CustomSkill) -> None:
+    def __init__(self, skill: CustomSkill, store: Any = None) -> None:
         self._skill = skill
+        self.store = store
 
     def __call__(self, envelope: dict) -> dict:
         return invoke(self._skill, envelope)
@@ -53,7 +55,7 @@ def local_device(config: Config, endpoint: str | None, grammar: Any) -> Iterator
     try:
         household = config.household_id or store.local_household_id()
         skill = build_skill(store, session_key=derive_key(key))
-        device = Device(InProcess(skill), household, grammar, app_id=app_id)
+        device = Device(InProcess(skill, store), household, grammar, app_id=app_id)
         try:
             yield device
         finally:
@@ -131,6 +133,17 @@ def _typed_lines(interactive: bool) -> Iterator[str]:
 # -- closer speaker -------------------------------------------------------------------------
 
 
+def speaker_nudges(device: Device) -> Any:
+    """The household's nudges, said by this speaker: only with the skill in process (with
+    ``--endpoint`` the reminders live in the webhook's store, not here)."""
+    store = getattr(device.door, "store", None)
+    if store is None:
+        return None
+    from closer.schedule import Nudges
+
+    return Nudges(store, device.household_id)
+
+
 def speaker(args: argparse.Namespace, config: Config) -> int:
     from speech import speaker as parts
     from speech.stt import open_recognizer
@@ -178,7 +191,8 @@ def speaker(args: argparse.Namespace, config: Config) -> int:
                   file=sys.stderr)
         report = parts.Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
         try:
-            parts.run(device, ears, parts.Mouth(voice, out_dir), source, report)
+            parts.run(device, ears, parts.Mouth(voice, out_dir), source, report,
+                      nudges=speaker_nudges(device))
         except DoorError as error:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1

@@ -84,16 +84,28 @@ Listening practice: "let's practice listening". One of you talks, the other list
 says back what they heard, then you swap.
 Rose, thorn, bud: "let's do a check in".
 Journal: if you choose to keep one, "read our journal" plays back the last week's \
-appreciations. "How did we do this week" looks back at what you made time for.
+appreciations. "How did we do this week" looks back warmly at what you made time for.
+A nightly nudge: "remind us every night at nine thirty to do our appreciation round", "when \
+is our reminder", "stop reminding us".
+On an Echo Show, the question is on the screen, large enough to read across the room, and a \
+hug counts down to the chime.
 
-Privacy: Closer Together stores your two first names, which cards you have heard and the \
+Privacy: Closer Together stores your two first names, which cards you have heard and which \
 rituals you did this week, and, only if you turn the journal on, the appreciations you \
 share, for seven days. Names and appreciations are encrypted. Say "forget us" to delete \
 everything; disabling the skill does the same.
+{permissions}
 
 Closer Together is for everyday closeness, not therapy. On a hard evening it offers something \
 gentle and points you to a couples counselor; if you are afraid or not safe, it gives you the \
 emergency number and a helpline."""
+# Every permission the skill asks for, and what the listing's privacy text says about it.
+PERMISSIONS = {
+    "alexa::alerts:reminders:skill:readwrite": (
+        "Reminders permission: asked for only when you ask for a daily nudge. Closer Together "
+        "then sets that one daily reminder, and keeps which ritual and what time so it can "
+        "tell you or remove it; say \"stop reminding us\" to remove it."),
+}
 KEYWORDS = ("couples", "relationship", "conversation starters", "questions for couples",
             "hug timer", "appreciation", "gratitude", "check in", "date night", "partner")
 # At most three; each must parse against the locale's model (checked at build time).
@@ -106,8 +118,27 @@ TESTING_INSTRUCTIONS = (
     "No account linking. Say 'Alexa, open closer together', then 'our names are Sam and "
     "Alex', 'give us a fun question', 'next', 'start a twenty second hug', 'start our "
     "appreciation round' (say 'yes' to the journal, then 'I appreciated ...' for each "
-    "partner), 'read our journal', and 'forget us' then 'yes' to delete everything. "
-    "Disabling the skill deletes the household's data too (SKILL_DISABLED event)."
+    "partner), 'read our journal', 'how did we do this week', 'remind us every night at "
+    "nine thirty to do our appreciation round' (Alexa asks for the reminders permission), "
+    "'when is our reminder', 'stop reminding us', and 'forget us' then 'yes' to delete "
+    "everything. Disabling the skill deletes the household's data too (SKILL_DISABLED "
+    "event); taking back the reminders permission makes it forget its reminders "
+    "(SKILL_PERMISSION_CHANGED). On an Echo Show each card, hug and round turn shows an "
+    "APL document."
+)
+# Where the APL documents are made to be read (Alexa's viewport profiles, in pixels): round
+# hubs, landscape hubs small to extra large, and TVs.
+SUPPORTED_VIEWPORTS = (
+    {"mode": "HUB", "shape": "ROUND", "minWidth": 100, "maxWidth": 599,
+     "minHeight": 100, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279,
+     "minHeight": 100, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279,
+     "minHeight": 600, "maxHeight": 959},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 1280, "maxWidth": 1920,
+     "minHeight": 600, "maxHeight": 1279},
+    {"mode": "TV", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 960,
+     "minHeight": 540, "maxHeight": 540},
 )
 # One of Amazon's category enumeration (checked in tests/test_packaging.py).
 CATEGORY = "FRIENDS_AND_FAMILY"
@@ -167,8 +198,8 @@ def localize_model(source: dict, locale: str) -> dict:
     schema = model["interactionModel"]
     language = schema["languageModel"]
     for intent in language["intents"]:
-        if "samples" in intent:  # "my mom" and "my mum" become one sample outside the US
-            intent["samples"] = list(dict.fromkeys(reword(s, locale) for s in intent["samples"]))
+        if "samples" in intent:
+            intent["samples"] = _reworded(intent["samples"], locale)
     extra = EXTRA_SYNONYMS.get(locale, {})
     for slot_type in language.get("types", []):
         for value in slot_type.get("values", []):
@@ -183,6 +214,20 @@ def localize_model(source: dict, locale: str) -> dict:
             variation["value"] = reword(variation["value"], locale)
     _check_model(model, locale)
     return model
+
+
+def _reworded(samples: list[str], locale: str) -> list[str]:
+    """The samples in the locale's wording; one whose rewording the intent already has (the
+    source lists both "i lost my mum" and "i lost my mom") keeps its own words."""
+    out: list[str] = []
+    taken = set(samples)
+    for sample in samples:
+        local = reword(sample, locale)
+        if local != sample and (local in taken or local in out):
+            local = sample
+        out.append(local)
+        taken.add(local)
+    return out
 
 
 def _check_model(model: dict, locale: str) -> None:
@@ -229,6 +274,11 @@ def understand_example(phrase: str, model: dict) -> Understood | None:
 # --------------------------------------------------------------------------- manifest
 
 
+def description() -> str:
+    """The listing's description, its privacy text naming every permission asked for."""
+    return DESCRIPTION.format(permissions="\n".join(PERMISSIONS.values()))
+
+
 def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
     """skill.json for a custom skill on an HTTPS endpoint (or a Lambda ARN)."""
     endpoint: dict[str, str] = {"uri": options.endpoint}
@@ -238,7 +288,7 @@ def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
         locale: {
             "name": NAME,
             "summary": reword(SUMMARY, locale),
-            "description": reword(DESCRIPTION, locale),
+            "description": reword(description(), locale),
             "examplePhrases": list(EXAMPLE_PHRASES),
             "keywords": [reword(k, locale) for k in KEYWORDS],
         }
@@ -266,11 +316,16 @@ def manifest(options: Options, locales: tuple[str, ...] = LOCALES) -> dict:
                 "locales": {locale: {"privacyPolicyUrl": options.privacy_policy_url}
                             for locale in locales},
             },
-            "apis": {"custom": {"endpoint": dict(endpoint), "interfaces": []}},
-            # Disabling the skill forgets the household (skill/app.py handles the event).
+            "apis": {"custom": {"endpoint": dict(endpoint), "interfaces": [
+                {"type": "ALEXA_PRESENTATION_APL",
+                 "supportedViewports": [dict(v) for v in SUPPORTED_VIEWPORTS]}]}},
+            "permissions": [{"name": name} for name in PERMISSIONS],
+            # Disabling the skill forgets the household; taking back the reminders permission
+            # forgets its reminders (skill/app.py handles both events).
             "events": {
                 "endpoint": dict(endpoint),
-                "subscriptions": [{"eventName": "SKILL_DISABLED"}],
+                "subscriptions": [{"eventName": "SKILL_DISABLED"},
+                                  {"eventName": "SKILL_PERMISSION_CHANGED"}],
             },
         }
     }

@@ -10,8 +10,9 @@
 #       sox: audio checks; postgresql: the tests start a real server for the PostgreSQL
 #       store; wrk: the load generator of `make bench`; caddy and nginx-light: the tests run
 #       the shipped reverse-proxy configurations in front of the webhook (as the invoking
-#       user, on free ports; the packages' own services are not needed). The fixture voices
-#       come from install-fixture-packages.sh.
+#       user, on free ports; the packages' own services are not needed); chromium: headless,
+#       it photographs the APL documents for the README (docs/render_apl.py) and a test checks
+#       that it can. The fixture voices come from install-fixture-packages.sh.
 set -euo pipefail
 
 purpose="${1:-test}"
@@ -30,6 +31,7 @@ if [ "$purpose" = test ]; then
     command -v wrk >/dev/null || needed+=(wrk)
     command -v caddy >/dev/null || needed+=(caddy)
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || needed+=(nginx-light)
+    command -v chromium >/dev/null || needed+=(chromium)
 fi
 
 if [ ${#needed[@]} -eq 0 ]; then

@@ -23,6 +23,7 @@ from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 
+from skill.alexa_api import AlexaApi
 from skill.cards import Deck, default_deck
 from skill.config import Config, ConfigError
 from skill.handlers import (
@@ -36,6 +37,7 @@ from skill.handlers import (
     journal,
     listening,
     privacy,
+    reminders,
     week,
 )
 from skill.serialize import FastSerializer
@@ -72,6 +74,8 @@ INTENTS: dict[str, Ritual] = {
     "ListeningPracticeIntent": listening.practice,
     "JournalIntent": journal.read_journal,
     "WeekIntent": week.look_back,
+    "ReminderIntent": reminders.remind,
+    "StopRemindersIntent": reminders.stop,
     "SetNamesIntent": appreciation.set_names,
     "ForgetUsIntent": privacy.ask_forget,
     "HardTimesIntent": care.hard_times,
@@ -192,15 +196,18 @@ class HandlerFailed(AbstractExceptionHandler):
 
 def build_skill(store: Store, deck: Deck | None = None,
                 clock: Callable | None = None, zones: TimeZones | None = None,
-                session_key: bytes | None = None) -> CustomSkill:
+                session_key: bytes | None = None, alexa: AlexaApi | None = None) -> CustomSkill:
     """The skill on ``store``. ``session_key`` signs session attributes: every process
-    serving one skill must share it (without one, a random key for this process)."""
+    serving one skill must share it (without one, a random key for this process).
+    ``zones`` and ``alexa`` reach Alexa's APIs (tests point them at a stand-in)."""
     services = Services(store=store, deck=deck or default_deck())
     signer = SessionSigner(session_key)
     if clock is not None:
         services.clock = clock
     if zones is not None:
         services.zones = zones
+    if alexa is not None:
+        services.alexa = alexa
     builder = SkillBuilder()
     builder.add_global_request_interceptor(LogRequest())
     builder.add_global_request_interceptor(CheckSession(signer))
@@ -210,6 +217,10 @@ def build_skill(store: Store, deck: Deck | None = None,
     builder.add_request_handler(RequestRoute("SessionEndedRequest", _session_ended, services))
     builder.add_request_handler(
         RequestRoute("AlexaSkillEvent.SkillDisabled", _skill_disabled, services))
+    builder.add_request_handler(
+        RequestRoute("Connections.Response", reminders.permission_answered, services))
+    builder.add_request_handler(RequestRoute("AlexaSkillEvent.SkillPermissionChanged",
+                                             reminders.permission_changed, services))
     builder.add_request_handler(AnyOtherRequest())
     builder.add_exception_handler(HandlerFailed(services))
     return builder.create()

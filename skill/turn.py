@@ -14,6 +14,7 @@ from ask_sdk_model.intent import Intent
 from ask_sdk_model.slot import Slot
 
 from skill import ssml
+from skill.alexa_api import AlexaApi
 from skill.cards import Deck
 from skill.store import Household, Store
 from skill.zones import TimeZones
@@ -33,13 +34,14 @@ class Mode(StrEnum):
 
 @dataclass
 class Services:
-    """What every handler may use: the household store, the card deck, a clock and the
-    households' time zones."""
+    """What every handler may use: the household store, the card deck, a clock, the
+    households' time zones and Alexa's REST APIs."""
 
     store: Store
     deck: Deck
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     zones: TimeZones = field(default_factory=TimeZones)
+    alexa: AlexaApi = field(default_factory=AlexaApi)
 
 
 class Turn:

@@ -258,15 +258,24 @@ class Report:
                 f"{said} | {ready_ms:.0f} ms")
 
 
-def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -> None:
+def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report,
+        nudges: Any = None) -> None:
+    """Listen, answer, repeat. ``nudges`` (closer.schedule.Nudges): an idle speaker listens
+    only until the next one is due, and says it between turns, never into a session."""
     number = 0
     while True:
+        idle_wait = None
+        if nudges is not None and not device.in_session:
+            number = _say_nudges(nudges, mouth, number)
+            idle_wait = nudges.wait_s()
         hearing = Hearing(ears, in_session=device.in_session, free_text=device.free_text)
         try:
-            pcm = source.listen(SESSION_LISTEN_S if device.in_session else None,
+            pcm = source.listen(SESSION_LISTEN_S if device.in_session else idle_wait,
                                 free_text=device.free_text, sink=hearing.feed)
         except EOFError:
             break
+        if pcm is None and idle_wait is not None and not device.in_session:
+            continue  # nobody spoke before a nudge was due: go and see
         number += 1
         started = time.perf_counter()  # the user's audio has ended (and has been heard)
         exchange = take_turn(device, pcm, hearing)
@@ -275,3 +284,12 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report) -
         said, ready = mouth.speak(exchange.reply.ssml if exchange.reply else "", number)
         print(report.line(number, source, exchange, said, (ready - started) * 1000), flush=True)
     device.end()
+
+
+def _say_nudges(nudges: Any, mouth: Mouth, number: int) -> int:
+    """Each nudge due now, spoken (or written with --out) as a turn of its own."""
+    for text in nudges.due():
+        number += 1
+        said, _ready = mouth.speak(f"<speak>{text}</speak>", number)
+        print(f"turn {number} | nudge | {said}", flush=True)
+    return number

@@ -155,9 +155,9 @@ def test_first_names_are_many_and_lower_case(grammar):
 
 
 def test_every_sample_in_the_model_parses_back_to_its_intent(grammar):
-    fill = {"CardCategory": "silly", "AMAZON.FirstName": "sam",
-            "AMAZON.SearchQuery": "you made dinner", "CardDepth": "lighter",
-            "HugAgain": "again"}
+    fill = {"CardCategory": "silly", "CardDepth": "deeper", "AMAZON.FirstName": "sam",
+            "AMAZON.SearchQuery": "you made dinner", "RitualType": "appreciation round",
+            "DayPart": "night", "AMAZON.TIME": "nine thirty", "HugAgain": "again"}
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     for intent in raw["interactionModel"]["languageModel"]["intents"]:
         kinds = {s["name"]: s["type"] for s in intent.get("slots") or []}
@@ -331,7 +331,7 @@ def test_jsgf_loads_into_pocketsphinx_and_decodes_a_command(grammar, tmp_path):
 def recorded():
     """Both PocketSphinx readings of every command fixture clip, as the decision was fitted
     on them (bench/readings.jsonl, written by `python -m speech.grammar.calibrate`)."""
-    from tests.utterances import load_manifest
+    from tests.support.utterances import load_manifest
 
     from speech.grammar.calibrate import DEFAULT_READINGS, load
 
@@ -350,7 +350,7 @@ def test_no_out_of_domain_reading_is_acted_on(grammar, recorded):
 def test_a_paraphrase_is_acted_on_though_the_grammar_heard_another_sentence(grammar, recorded):
     """Where the grammar's forced reading differs from what the language model heard, a
     reading the parser understands can still be acted on, and rightly."""
-    from tests.utterances import Heard, correct
+    from tests.support.utterances import Heard, correct
 
     from speech.grammar.decision import choose
 

@@ -55,7 +55,8 @@ def test_deserializes_with_smapi_model(raw_text):
     for intent in lm.intents:
         if intent.name in CUSTOM_INTENTS:
             assert {slot.name for slot in intent.slots or []} == set(CUSTOM_INTENTS[intent.name])
-    assert [t.name for t in lm.types] == ["CardCategory", "HugAgain", "CardDepth"]
+    assert [t.name for t in lm.types] == ["CardCategory", "HugAgain", "CardDepth", "RitualType",
+                                          "DayPart"]
     samples = {intent.name: intent.samples or [] for intent in lm.intents}
     for name in CUSTOM_INTENTS:
         assert len(samples[name]) >= MIN_SAMPLES, name

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.mirror import Answer, classify, mirror
 from skill.store import Appreciation
 from skill.turn import Mode, Turn
@@ -91,6 +91,7 @@ def advance(turn: Turn, preface: str = "") -> Response:
     else:
         ask = f"{giver}, what's one thing you appreciated about {receiver} today?"
         nudge = f"{giver}, tell {receiver} one thing you appreciated today."
+    screens.show_round(turn, state.get("step"))
     return turn.elicit(INTENT, SLOT, f"{preface} {ask}", nudge)
 
 
@@ -263,6 +264,7 @@ def quiet_round(turn: Turn) -> Response:
                  "Now swap, and tell your partner")
     turn.set_mode(None)
     turn.store.record_ritual(turn.household_id, "quiet_round", turn.now)
+    screens.show_ritual(turn, "A quiet appreciation round", screens.QUIET_ROUND)
     return turn.say(
         "A quiet appreciation round. I won't listen or record anything. "
         f"{turns[0]} one thing you appreciated today. {ssml.pause(30)}"

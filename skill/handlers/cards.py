@@ -13,7 +13,7 @@ import zlib
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.cards import DEPTHS
 from skill.turn import Mode, Turn
 
@@ -98,6 +98,8 @@ def deal(turn: Turn, category: str, *, preface: str = "",
     card = turn.deck.get(card_id)
     assert card is not None
     speech = f"{preface} {_intro(category, card_id)} {ssml.text(card.text)} {ssml.pause(1)}"
+    turn.store.record_ritual(turn.household_id, "question", turn.now)  # for the week
+    screens.show_card(turn, card)
     return turn.say(speech, CONTINUE)
 
 
@@ -139,4 +141,5 @@ def repeat_card(turn: Turn) -> Response | None:
     turn.set_mode(Mode.CARDS)
     turn.session.update(category=turn.session.get("category") or turn.household.last_category
                         or ANY, card_id=card.id)
+    screens.show_card(turn, card)
     return turn.say(f"Again: {ssml.text(card.text)} {ssml.pause(1)}", CONTINUE)

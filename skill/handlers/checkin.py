@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.turn import Turn
 
 PAUSE_S = 20
@@ -30,4 +30,5 @@ def check_in(turn: Turn) -> Response:
                  "other tonight.")
     turn.set_mode(None)
     turn.store.record_ritual(turn.household_id, "checkin", turn.now)
+    screens.show_ritual(turn, "Rose, thorn, bud", [f"{p.title()}: {m}" for p, m in _PARTS])
     return turn.say(" ".join(lines), end=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.cards import default_sequence
 from skill.turn import Mode, Turn
 
@@ -72,6 +72,7 @@ def _ask(turn: Turn, state: dict, preface: str) -> Response:
         return _deal(turn, {**state, "asked": state.get("asked", 1) - 1}, preface)
     opening = _SET_OPENINGS[state["set"]] if state.get("asked") == 1 else ""
     turn.set_mode(None)
+    screens.show_question(turn, step.text, f"Going deeper · set {state['set']}", ASK_NEXT)
     return turn.say(f"{preface} {opening} {ssml.text(step.text)} {ssml.pause(1)} "
                     "Take your time.", end=True)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.durations import asked_seconds, spoken
 from skill.turn import Turn
 
@@ -56,6 +56,7 @@ def hug_for(turn: Turn, seconds: int) -> Response:
         f"{ssml.pause(seconds)}"
         f"{ssml.chime()} And, time. Thank you for that hug. {_what_it_means(count)}"
     )
+    screens.show_hug(turn, seconds, speech)
     return turn.say(speech, end=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.durations import asked_seconds, spoken
 from skill.turn import Turn
 
@@ -25,6 +25,7 @@ def practice(turn: Turn) -> Response:
         return turn.say(correction, "How long should each of you talk, one to five minutes?")
     turn.set_mode(None)
     turn.store.record_ritual(turn.household_id, "listening", turn.now, minutes * 60)
+    screens.show_ritual(turn, "Listening practice", screens.listening_lines(minutes))
     first, second = turn.spoken_names or (None, None)
     parts = [
         "Listening practice. One of you talks about something on your mind. The other just "

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from ask_sdk_model import Response
 
-from skill import ssml
+from skill import screens, ssml
 from skill.mirror import retell
 from skill.turn import Turn
 
@@ -33,14 +33,16 @@ def look_back(turn: Turn) -> Response:
     done = Counter(r.kind for r in turn.store.rituals_since(turn.household_id,
                                                             turn.now - WINDOW))
     if not done:
+        screens.show_week(turn, "This week is still a blank page, and tonight could start it.")
         return turn.say("This week is still a blank page, and tonight could start it. "
                         f"{NEXT}", NEXT, again="week")
     parts = [_named(kind, done[kind]) for kind in _NAMES if done[kind]]
     summary = f"This week, the two of you made time for {_listed(parts)}."
     closing = ("That's a lot of closeness." if sum(done.values()) >= 5
                else "Small moments like these add up.")
-    return turn.say(f"{summary} {closing} {_one_line(turn)} {NEXT}".replace("  ", " "), NEXT,
-                    again="week")
+    said = f"{summary} {closing} {_one_line(turn)}"
+    screens.show_week(turn, said)
+    return turn.say(f"{said} {NEXT}".replace("  ", " "), NEXT, again="week")
 
 
 def _named(kind: str, count: int) -> str:

@@ -21,7 +21,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from speech.grammar.durations import find_duration
-from speech.grammar.model import DURATION, FIRST_NAME, SEARCH_QUERY, SLOT, Language
+from speech.grammar.model import DURATION, FIRST_NAME, SEARCH_QUERY, SLOT, TIME, Language
+from speech.grammar.times import find_time, spoken_times
 
 # Tuned on tests/fixtures/grammar/heldout.yaml; `python -m speech.grammar.evaluate` shows why.
 DEFAULT_CUTOFF = 0.7
@@ -72,7 +73,8 @@ class Corrector:
         # "grateful"): the model itself says they mean the same.
         self._same = {said: f"~{ident}" for t in language.types.values()
                       for said, ident in t.synonyms.items() if " " not in said}
-        self._finders = {DURATION: _durations, FIRST_NAME: _lookup(language.first_names)}
+        self._finders = {DURATION: _durations, TIME: find_time,
+                         FIRST_NAME: _lookup(language.first_names)}
         # A value made of light words only ("us", "about us") is never guessed in a near
         # miss: "a question for us" asks for any card. Said exactly, it still counts.
         self._finders |= {k: _lookup(s for s in t.synonyms if not set(s.split()) <= LIGHT)
@@ -88,7 +90,8 @@ class Corrector:
                     words.update(t for t in text.split() if not t.startswith("{"))
         for custom in language.types.values():
             words.update(w for said in custom.synonyms for w in said.split())
-        self.known = frozenset(words) | {w for s in _durations_words() for w in s}
+        self.known = frozenset(words) | {w for s in _durations_words() for w in s} | {
+            w for said in spoken_times() for w in said.split()}
         self._names = frozenset(language.first_names)
         self._typo_targets = sorted(w for w in self.known if len(w) >= 3)
         self._index: dict[str, list[int]] = {}

@@ -1,6 +1,7 @@
 """Exact matching of normalized text against the model's samples, with hassil: each sample
 is a hassil template, each slot type a hassil list (custom values and synonyms -> id,
-spoken durations -> ISO-8601, first names, a wildcard for AMAZON.SearchQuery)."""
+spoken durations -> ISO-8601, spoken times -> AMAZON.TIME values, first names, a wildcard
+for AMAZON.SearchQuery)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from hassil import Intents, TextSlotList, WildcardSlotList, recognize_all
 from hassil.intents import SlotList
 
 from speech.grammar.durations import spoken_durations
-from speech.grammar.model import DURATION, FIRST_NAME, SEARCH_QUERY, SLOT, Language
+from speech.grammar.model import DURATION, FIRST_NAME, SEARCH_QUERY, SLOT, TIME, Language
 from speech.grammar.text import spelling_variants
+from speech.grammar.times import spoken_times
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def _slot_list(kind: str, language: Language) -> SlotList:
         return WildcardSlotList(name=list_name(kind))
     if kind == DURATION:
         pairs = list(spoken_durations().items())
+    elif kind == TIME:
+        pairs = list(spoken_times().items())
     elif kind == FIRST_NAME:
         pairs = [(name, name) for name in language.first_names]
     else:

@@ -19,7 +19,8 @@ BUILTINS_PATH = DATA / "builtins.yaml"
 NAMES_PATH = DATA / "first_names.txt"
 
 DURATION, FIRST_NAME, SEARCH_QUERY = "AMAZON.DURATION", "AMAZON.FirstName", "AMAZON.SearchQuery"
-BUILTIN_TYPES = frozenset({DURATION, FIRST_NAME, SEARCH_QUERY})
+TIME = "AMAZON.TIME"
+BUILTIN_TYPES = frozenset({DURATION, FIRST_NAME, SEARCH_QUERY, TIME})
 SLOT = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 
 
@@ -86,6 +87,10 @@ def _with_slots(samples: list[str], slots: dict[str, str], types: dict) -> list[
             from speech.grammar.durations import spoken_durations
 
             spoken |= dict.fromkeys(spoken_durations(), slot)
+        elif kind == TIME:
+            from speech.grammar.times import spoken_times
+
+            spoken |= dict.fromkeys(spoken_times(), slot)
         elif kind in types:
             spoken |= dict.fromkeys(types[kind].synonyms, slot)
     asking = {word for sample in samples if SLOT.search(sample)

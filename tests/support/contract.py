@@ -17,6 +17,8 @@ CUSTOM_INTENTS = {
     "ListeningPracticeIntent": {"duration": "AMAZON.DURATION"},
     "JournalIntent": {},
     "WeekIntent": {},
+    "ReminderIntent": {"ritual": "RitualType", "time": "AMAZON.TIME", "daypart": "DayPart"},
+    "StopRemindersIntent": {},
     "SetNamesIntent": {"firstName": "AMAZON.FirstName", "secondName": "AMAZON.FirstName"},
     "ForgetUsIntent": {},
     "HardTimesIntent": {},
@@ -34,6 +36,7 @@ BUILTIN_INTENTS = {
     "AMAZON.FallbackIntent",
     "AMAZON.NavigateHomeIntent",
 }
+RITUAL_TYPES = {"appreciation", "hug", "question", "checkin", "listening"}
 CANONICAL_CATEGORIES = {
     "fun", "deep", "dreams", "memories", "gratitude", "values", "ideas", "adventure",
     "us", "meaning", "repair",

@@ -52,12 +52,20 @@ def check_behaves(answer: dict, expected: dict) -> None:
         assert any(part in text for part in expected["says_any"]), (expected["says_any"], text)
     if "ends" in expected:
         assert response.get("shouldEndSession") is expected["ends"], response
+    directives = response.get("directives") or []
     if "directive" in expected:
-        types = [d.get("type") for d in response.get("directives") or []]
+        types = [d.get("type") for d in directives]
         assert expected["directive"] in types, types
         if expected["directive"] == "Dialog.ElicitSlot":
-            assert response["directives"][0]["slotToElicit"] == "appreciation"
+            elicit = next(d for d in directives if d["type"] == "Dialog.ElicitSlot")
+            assert elicit["slotToElicit"] == "appreciation"
             assert "reprompt" in response
+    if "card" in expected:
+        assert (response.get("card") or {}).get("type") == expected["card"], response.get("card")
+    if "apl" in expected:  # the RenderDocument's token, or none (a device without APL)
+        shown = [d.get("token") for d in directives
+                 if d.get("type") == "Alexa.Presentation.APL.RenderDocument"]
+        assert shown == ([] if expected["apl"] == "none" else [expected["apl"]]), shown
 
 
 def prepare_household(store, expected: dict) -> None:
