@@ -243,7 +243,7 @@ def _close(turn: Turn, state: dict, said_back: str) -> Response:
     elif shared >= 2:
         summary = "Two appreciations, said out loud. That's a lovely way to end a day."
     elif shared == 1:
-        summary = "One appreciation said out loud, and a pass, which is fine too."
+        summary = "One appreciation, said out loud. That's a lovely way to end a day."
     else:
         summary = "Some evenings are like that, and that's okay."
     names = turn.spoken_names

@@ -41,9 +41,9 @@ def start(turn: Turn) -> Response:
     if waiting(turn) and _state(turn).get("current"):
         return _ask(turn, _state(turn), "Let's pick up where you stopped.")
     state = {"started_at": turn.now.isoformat(), "set": 1, "asked": 0}
-    intro = (f"A deeper conversation: {SETS} sets of questions, each a little deeper. Take "
-             "turns answering, and take your time. Passing is always fine. After each "
-             f"question, talk as long as you like. {ASK_NEXT}")
+    intro = ("A deeper conversation: three sets of questions, each a little deeper. Take turns "
+             "answering, and pass whenever you like. After each question, talk as long as you "
+             f"like. {ASK_NEXT}")
     return _deal(turn, state, intro)
 
 

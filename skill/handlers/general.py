@@ -141,7 +141,7 @@ def stop(turn: Turn) -> Response:
     """Stop or cancel. An unfinished round or deeper conversation stays saved to resume."""
     mode = turn.mode
     turn.set_mode(None)
-    if mode is Mode.DEEP:
+    if mode is Mode.DEEP or (mode is None and deeper.waiting(turn)):
         return deeper.rest(turn)
     return turn.say("Okay. Take care of each other.", end=True)
 
