@@ -331,9 +331,8 @@ def test_jsgf_loads_into_pocketsphinx_and_decodes_a_command(grammar, tmp_path):
 def recorded():
     """Both PocketSphinx readings of every command fixture clip, as the decision was fitted
     on them (bench/readings.jsonl, written by `python -m speech.grammar.calibrate`)."""
-    from tests.support.utterances import load_manifest
-
     from speech.grammar.calibrate import DEFAULT_READINGS, load
+    from tests.support.utterances import load_manifest
 
     readings = load(DEFAULT_READINGS)
     return [(clip, readings[clip.file]) for clip in load_manifest() if clip.file in readings]
@@ -350,9 +349,8 @@ def test_no_out_of_domain_reading_is_acted_on(grammar, recorded):
 def test_a_paraphrase_is_acted_on_though_the_grammar_heard_another_sentence(grammar, recorded):
     """Where the grammar's forced reading differs from what the language model heard, a
     reading the parser understands can still be acted on, and rightly."""
-    from tests.support.utterances import Heard, correct
-
     from speech.grammar.decision import choose
+    from tests.support.utterances import Heard, correct
 
     right = []
     for clip, readings in recorded:
