@@ -50,7 +50,7 @@ class MemoryStore(Store):
 
     def deal_card(
         self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
-        *, category: str | None = None,
+        *, category: str | None = None, talked_at: datetime | None = None,
     ) -> tuple[str, bool]:
         cards = unique_pool(pool)
         with self._lock:

@@ -144,6 +144,12 @@ def test_deal_card_never_repeats_until_pool_exhausted(store: Store) -> None:
     assert not any(r for _, r in rest)
 
 
+def test_a_card_talked_about_is_in_the_week_with_the_same_write(store: Store) -> None:
+    store.deal_card("h1", ["a", "b"], category="fun", talked_at=T0)
+    store.deal_card("h1", ["a", "b"], category="fun")  # a deal that logs nothing
+    assert [(r.kind, r.at) for r in store.rituals_since("h1", T0)] == [("question", T0)]
+
+
 def test_deal_card_large_pool_never_repeats_until_exhausted(store: Store) -> None:
     """A pool larger than the cards the store looks up first (PICK_SAMPLE): every card once,
     also in the last rounds where most of the pool has been heard."""

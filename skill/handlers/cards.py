@@ -84,7 +84,8 @@ def _step(depth: str, move: str) -> str:
 def deal(turn: Turn, category: str, *, preface: str = "",
          depths: tuple[str, ...] | None = None, topic: str | None = None) -> Response:
     pool = _pool(turn, category, depths, topic)
-    card_id, reshuffled = turn.store.deal_card(turn.household_id, pool, category=category)
+    card_id, reshuffled = turn.store.deal_card(turn.household_id, pool, category=category,
+                                               talked_at=turn.now)  # for the week
     turn.set_mode(Mode.CARDS)
     turn.session.update(category=category, card_id=card_id)
     if depths is not None:
@@ -98,7 +99,6 @@ def deal(turn: Turn, category: str, *, preface: str = "",
     card = turn.deck.get(card_id)
     assert card is not None
     speech = f"{preface} {_intro(category, card_id)} {ssml.text(card.text)} {ssml.pause(1)}"
-    turn.store.record_ritual(turn.household_id, "question", turn.now)  # for the week
     screens.show_card(turn, card)
     return turn.say(speech, CONTINUE)
 

@@ -244,7 +244,7 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def deal_card(
         self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
-        *, category: str | None = None,
+        *, category: str | None = None, talked_at: datetime | None = None,
     ) -> tuple[str, bool]:
         """Pick a card id from ``pool`` the household has not heard, and mark it heard.
 
@@ -253,7 +253,8 @@ class Store(abc.ABC):
         seen marks are cleared and a card other than the last one dealt is picked.
         With ``category``, the same transaction also records the card and its category as
         the household's last (``last_card_id``, ``last_category``), for "repeat" and
-        "another one" in a later session. Returns ``(card_id, reshuffled)``. Atomic per
+        "another one" in a later session; with ``talked_at``, it logs a ``question`` ritual
+        for the week (one write for both). Returns ``(card_id, reshuffled)``. Atomic per
         household.
         """
 

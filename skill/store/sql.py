@@ -337,7 +337,7 @@ class SQLStore(Store):
     @guarded("cannot deal card", writes=True)
     def deal_card(
         self, household_id: str, pool: Sequence[str], rng: random.Random | None = None,
-        *, category: str | None = None,
+        *, category: str | None = None, talked_at: datetime | None = None,
     ) -> tuple[str, bool]:
         cards = unique_pool(pool)
         with self.dialect.writing() as conn:
@@ -352,6 +352,8 @@ class SQLStore(Store):
             if category is not None:
                 self._run(conn, "UPDATE households SET last_category = ?, last_card_id = ? "
                                 "WHERE household_id = ?", (category, card, household_id))
+            if talked_at is not None:
+                self._insert_ritual(conn, household_id, "question", talked_at, None)
             return card, reshuffled
 
     def _pick(self, conn: Connection, household_id: str, cards: list[str],
