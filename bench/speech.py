@@ -245,10 +245,10 @@ def wake_table() -> tuple[list[str], dict[str, tuple[int, int]], int]:
 
 
 def decision_table() -> list[str]:
-    """The calibrated decision's accept/false-accept trade-off (speech.grammar.calibrate) on
+    """The calibrated decision's accept/false-accept trade-off (bench/calibrate.py) on
     the readings it was fitted with."""
+    from bench.calibrate import DEFAULT_READINGS, load, outcomes, trade_off_table
     from speech.grammar import default_grammar
-    from speech.grammar.calibrate import DEFAULT_READINGS, load, outcomes, trade_off_table
     from speech.grammar.decision import THRESHOLD, WEIGHTS
 
     readings = load(DEFAULT_READINGS)

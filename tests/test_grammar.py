@@ -330,8 +330,8 @@ def test_jsgf_loads_into_pocketsphinx_and_decodes_a_command(grammar, tmp_path):
 @pytest.fixture(scope="module")
 def recorded():
     """Both PocketSphinx readings of every command fixture clip, as the decision was fitted
-    on them (bench/readings.jsonl, written by `python -m speech.grammar.calibrate`)."""
-    from speech.grammar.calibrate import DEFAULT_READINGS, load
+    on them (bench/readings.jsonl, written by `python -m bench.calibrate`)."""
+    from bench.calibrate import DEFAULT_READINGS, load
     from tests.support.utterances import load_manifest
 
     readings = load(DEFAULT_READINGS)

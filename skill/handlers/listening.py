@@ -60,13 +60,14 @@ def _talk(talker: str | None, listener: str | None, minutes: int, *, opening: bo
                     "listen.")
     else:
         who = (f"Whoever would like to talk first, go ahead, for {length}. The other one "
-               "listens." if opening else f"Now swap. The listener talks, for {length}.")
-    hold = minutes * 60
+               "listens." if opening else
+               f"Now swap. Whoever listened, it's your turn to talk, for {length}.")
+    hold = minutes * 60 + 2  # and a breath to begin
     if minutes >= 3:  # a gentle word when a long turn is nearly over
         silence = f"{ssml.pause(hold - 60)} About a minute left. {ssml.pause(57)}"
     else:
         silence = ssml.pause(hold)
-    return f"{who} Begin whenever you're ready. {ssml.pause(2)} {silence}{ssml.chime()}"
+    return f"{who} Begin whenever you're ready. {silence}{ssml.chime()}"
 
 
 def _reflect(listener: str | None, minutes: int) -> str:

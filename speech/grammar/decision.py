@@ -16,7 +16,7 @@ signals:
   log-likelihood per frame);
 - how many words of the two readings are the same;
 
-The weights are fitted on the fixtures' dev split by `python -m speech.grammar.calibrate`,
+The weights are fitted on the fixtures' dev split by `python -m bench.calibrate`,
 which also prints the accept/false-accept trade-off on the dev and test splits; the
 threshold is the lowest at which no out-of-domain fixture clip, in any split, is acted on.
 The best candidate at or over the threshold is acted on; otherwise the turn is rejected.
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 NAMES_INTENT = "SetNamesIntent"
 FALLBACK = "AMAZON.FallbackIntent"
 
-# Fitted by `python -m speech.grammar.calibrate` on the dev split (see its output in
+# Fitted by `python -m bench.calibrate` on the dev split (see its output in
 # bench/RESULTS.md); signal name -> weight, "bias" the intercept.
 WEIGHTS: dict[str, float] = {
     "bias": -10.37, "acoustic_gap": 0.02338, "agree_intent": -0.03979, "agree_slots": 1.38,

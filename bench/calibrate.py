@@ -1,7 +1,7 @@
 """Fit the command decision (speech.grammar.decision) on the recorded fixtures and show its
 accept/false-accept trade-off.
 
-    python -m speech.grammar.calibrate [--readings FILE] [--refresh]
+    python -m bench.calibrate [--readings FILE] [--refresh]
 
 Every command clip of tests/fixtures/utterances is decoded once by PocketSphinx (both
 readings and their scores are kept in FILE, so refitting does not decode again: about 15
@@ -33,10 +33,9 @@ TRADE_OFF = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 def decode_all(path: Path) -> None:
     """Decode every command clip once and keep both readings per clip."""
-    from tests.utterances import load_manifest
-
     from speech.audio import read_wav
     from speech.stt.sphinx import SphinxRecognizer
+    from tests.support.utterances import load_manifest
 
     recognizer = SphinxRecognizer(default_grammar())
     with path.open("w", encoding="utf-8") as out:
@@ -54,7 +53,7 @@ def load(path: Path) -> dict[str, Readings]:
 
 
 def right(candidate: Candidate, clip) -> bool:
-    from tests.utterances import Heard, correct
+    from tests.support.utterances import Heard, correct
 
     return clip.in_domain and correct(clip, Heard(candidate.text, candidate.parse.intent,
                                                   candidate.parse.values()))
@@ -110,12 +109,12 @@ def safe_threshold(results) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m speech.grammar.calibrate",
+    parser = argparse.ArgumentParser(prog="python -m bench.calibrate",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=Path, default=DEFAULT_READINGS)
     parser.add_argument("--refresh", action="store_true", help="decode the clips again")
     args = parser.parse_args(argv)
-    from tests.utterances import load_manifest
+    from tests.support.utterances import load_manifest
 
     if args.refresh or not args.readings.exists():
         decode_all(args.readings)
