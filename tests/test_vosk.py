@@ -116,7 +116,7 @@ def test_a_model_that_knows_no_command_is_refused_with_the_words_named() -> None
         VoskRecognizer(MODEL, phrases=["hello there", "good night"])
 
 
-def test_one_notice_says_how_many_words_were_left_out(monkeypatch, capsys) -> None:
+def test_one_notice_says_how_many_words_were_left_out(capsys) -> None:
     """The English grammar on a model that lacks some of its words: one line on stderr."""
     from speech.grammar import default_grammar
     from speech.stt import open_recognizer
@@ -125,8 +125,7 @@ def test_one_notice_says_how_many_words_were_left_out(monkeypatch, capsys) -> No
         def command_phrases(self) -> list[str]:
             return [*PHRASES, *default_grammar().command_phrases()[:40]]
 
-    monkeypatch.setenv("CLOSER_VOSK_MODEL", str(MODEL))
-    recognizer = open_recognizer("vosk", Few())
+    recognizer = open_recognizer("vosk", Few(), MODEL)
     notice = capsys.readouterr().err.strip().splitlines()
     assert len(notice) == 1 and f"lacks {len(recognizer.missing)} of" in notice[0]
     assert set(PHRASES) <= set(json.loads(recognizer.grammar_json))
