@@ -190,9 +190,10 @@ def speaker(args: argparse.Namespace, config: Config) -> int:
             print(f'Listening. Say "{parts.PHRASE}", then what you would like. Ctrl-C stops.',
                   file=sys.stderr)
         report = parts.Report(show_heard=bool(args.wav or args.out), show_ignored=bool(args.wav))
+        # Through a long pause it listens for "next" or "stop" on the same source.
+        mouth = parts.Mouth(voice, out_dir, parts.PauseListener(ears, grammar, source))
         try:
-            parts.run(device, ears, parts.Mouth(voice, out_dir), source, report,
-                      nudges=speaker_nudges(device))
+            parts.run(device, ears, mouth, source, report, nudges=speaker_nudges(device))
         except DoorError as error:
             print(f"closer speaker: {error}", file=sys.stderr)
             return 1

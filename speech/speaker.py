@@ -7,20 +7,27 @@ no wake phrase, speaks the reprompt once if nobody answers, then ends the sessio
 ``--wav FILE...`` plays recorded turns through the same loop (each file one turn,
 end-pointed like live audio); ``--out DIR`` writes what the speaker says as numbered WAV
 files instead of playing them and prints one line per turn.
+
+Through an answer's long pause (a check-in's 20 seconds, a hug) the speaker is silent and a
+PauseListener listens for a short, clear "next" or "stop"; with ``--wav`` the next recorded
+turn is what it hears then.
 """
 
 from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, EndPointer, Utterance, find_speech, read_wav
 from speech.device import Device, Reply
-from speech.tts import Timing, Voice, joined, play_stream, write_wav
+from speech.grammar.text import words
+from speech.tts import RATE, Chunk, Pause, Timing, Voice, joined, play_stream, write_wav
 from speech.wake import PHRASE, WakePhrase
 
 SESSION_LISTEN_S = 8.0  # Alexa keeps listening about eight seconds after a question
@@ -30,6 +37,10 @@ MIN_COMMAND_MS = 300  # shorter voiced audio after the wake phrase is not a comm
 # Silence that ends a turn: people pause longer mid-sentence in a free answer.
 END_SILENCE_MS = {False: 600, True: 1000}
 _BYTES_PER_MS = SAMPLE_RATE * SAMPLE_WIDTH // 1000
+# The skill's pauses are either a breath (at most 2 s: after a card, "begin whenever you're
+# ready") or time for the couple (15 s and more: a check-in's part, a hug, a round's turn,
+# listening practice). 8 s lies well between, and leaves time to say "next" and be heard.
+LONG_PAUSE_S = 8.0
 
 
 class NoMicrophone(RuntimeError):
@@ -44,6 +55,10 @@ class Source(Protocol):
                sink: Sink | None = None) -> bytes | None:
         """The next end-pointed utterance; None when nobody spoke in time; EOFError at the end.
         ``sink`` gets the utterance's audio as it is captured."""
+
+    def overhear(self, limit_s: float, *, sink: Sink | None = None) -> tuple[bytes | None, float]:
+        """During a pause: the next utterance that ends within ``limit_s`` seconds (None if
+        there was none), and how many seconds of the pause that took."""
 
 
 def cut(pcm: bytes, utterance: Utterance, offset_ms: int = 0) -> bytes:
@@ -73,12 +88,28 @@ class WavTurns:
             sink(said)
         return said
 
+    def overhear(self, limit_s: float, *, sink: Sink | None = None) -> tuple[bytes | None, float]:
+        """The next recorded turn, heard during a pause: it takes as long as the recording
+        lasts. Nothing more recorded: the pause runs out."""
+        if not self.paths:
+            return None, limit_s
+        pcm = read_wav(self.paths.pop(0))
+        lasted = len(pcm) / (_BYTES_PER_MS * 1000)
+        utterance = find_speech(pcm, end_silence_ms=END_SILENCE_MS[False])
+        if utterance is None or lasted > limit_s:  # silence, or still talking when it ended
+            return None, min(lasted, limit_s)
+        said = cut(pcm, utterance)
+        if sink is not None:
+            sink(said)
+        return said, lasted
+
 
 class Microphone:
     """16 kHz mono capture through PortAudio; the stream is open only while listening, so
     the speaker never hears itself."""
 
     KEEP_FRAMES = 1000 // FRAME_MS  # audio kept from before speech started
+    ECHO_MS = 300  # after the speaker falls silent, its words still ring in a room
 
     def __init__(self, sounddevice: Any = None) -> None:
         """``sounddevice``: the module to capture with (tests give a stand-in)."""
@@ -98,13 +129,30 @@ class Microphone:
                sink: Sink | None = None) -> bytes | None:
         no_speech_ms = None if timeout_s is None else int(timeout_s * 1000)
         ending = EndPointer(no_speech_ms=no_speech_ms, end_silence_ms=END_SILENCE_MS[free_text])
+        return self._capture(ending, sink)[0]
+
+    def overhear(self, limit_s: float, *, sink: Sink | None = None) -> tuple[bytes | None, float]:
+        """Listens for at most ``limit_s`` (an utterance still going on then is no request).
+        Its first ECHO_MS are not heard: the room's echo of the speaker's last words."""
+        limit_ms = int(limit_s * 1000)
+        ending = EndPointer(no_speech_ms=limit_ms, end_silence_ms=END_SILENCE_MS[False])
+        pcm, ms = self._capture(ending, sink, limit_ms=limit_ms, skip_ms=self.ECHO_MS)
+        return pcm, ms / 1000
+
+    def _capture(self, ending: EndPointer, sink: Sink | None, *, limit_ms: int | None = None,
+                 skip_ms: int = 0) -> tuple[bytes | None, int]:
+        """Capture until ``ending`` decides (or ``limit_ms`` has passed): the utterance cut
+        out with a little room either side, and the milliseconds listened."""
         kept: list[bytes] = []
-        dropped, fed = 0, False
+        dropped, fed, listened = 0, False, 0
         frame = SAMPLE_RATE * FRAME_MS // 1000
         with self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
                                      blocksize=frame) as stream:
-            while True:
+            while limit_ms is None or listened < limit_ms:
                 data, _overflowed = stream.read(frame)
+                listened += FRAME_MS
+                if listened <= skip_ms:
+                    continue
                 kept.append(bytes(data))
                 done = ending.feed(kept[-1])
                 if ending.start is not None and sink is not None:
@@ -116,8 +164,8 @@ class Microphone:
                     kept.pop(0)
                     dropped += 1
         if ending.utterance is None:
-            return None
-        return cut(b"".join(kept), ending.utterance, dropped * FRAME_MS)
+            return None, listened
+        return cut(b"".join(kept), ending.utterance, dropped * FRAME_MS), listened
 
     @staticmethod
     def _since_start(kept: list[bytes], ending: EndPointer, dropped: int) -> bytes:
@@ -208,27 +256,143 @@ def _has_words(pcm: bytes) -> bool:
     return found is not None and found.end_ms - found.start_ms >= MIN_COMMAND_MS
 
 
+NEXT, STOP, CANCEL = "AMAZON.NextIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent"
+MAX_REQUEST_WORDS = 3
+# Stop phrases that, said in a pause, tell that a partner has finished their part ("I'm
+# done", "that's it"): the answer moves on rather than ends. "Stop", "that's enough" end it.
+_FINISHED = ("done", "finished", "that's it", "that's all")
+# Said to each other as often as to the speaker: never a request during a pause.
+_BETWEEN_US = frozenset({"don't"})
+
+
+@dataclass(frozen=True)
+class MoveOn:
+    """A request heard during a pause."""
+
+    heard: str  # what the recognizer heard ("next", "stop")
+    after_s: float  # how far into the pause
+    stops: bool  # the answer ends here; otherwise it goes on with its next words
+
+
+class PauseListener:
+    """Listens through an answer's long pause for a short, clear request to move on ("next",
+    "skip", "we're done", "move on") or to stop ("stop", "that's enough", "cancel").
+
+    The speaker is silent during a pause, so what it hears is the room, and the pause is for
+    the couple to talk to each other: almost everything heard is theirs and is ignored. Only
+    an utterance of at most MAX_REQUEST_WORDS words that the recognizer accepts and the
+    grammar matches exactly (no near-miss correction) as NextIntent, StopIntent or
+    CancelIntent is a request. As in an open session, no wake phrase is needed."""
+
+    def __init__(self, ears: Ears, grammar: Any, source: Source) -> None:
+        self.ears, self.grammar, self.source = ears, grammar, source
+
+    def listen(self, seconds: float) -> MoveOn | None:
+        """Listen for up to ``seconds``; None: the pause ran its whole length."""
+        waited = 0.0
+        while waited < seconds:
+            hearing = Hearing(self.ears, in_session=True, free_text=False)
+            pcm, took = self.source.overhear(seconds - waited, sink=hearing.feed)
+            waited += took
+            if pcm is None:
+                continue
+            transcript = hearing.transcript(pcm)
+            stops = self._request(transcript)
+            if stops is not None:
+                return MoveOn(transcript.text, min(waited, seconds), stops)
+        return None
+
+    def _request(self, transcript: Any) -> bool | None:
+        """True for a stop, False for a move on, None for anything else."""
+        said = " ".join(words(transcript.text))
+        if (transcript.rejected or not said or said in _BETWEEN_US
+                or len(said.split()) > MAX_REQUEST_WORDS):
+            return None
+        parse = self.grammar.parse(said, cutoff=1.0)
+        if parse is None or parse.intent not in (NEXT, STOP, CANCEL):
+            return None
+        return parse.intent != NEXT and not any(f" {p} " in f" {said} " for p in _FINISHED)
+
+
+class _Paced:
+    """An answer's audio, told apart at its long pauses: ``words()`` streams it up to the
+    next one, which it leaves in ``pause`` (None once the answer is over)."""
+
+    def __init__(self, chunks: Iterator[Chunk], long_s: float) -> None:
+        self._chunks, self._long_s = chunks, long_s
+        self.pause: Pause | None = None
+
+    def words(self) -> Iterator[np.ndarray]:
+        self.pause = None
+        for chunk in self._chunks:
+            if isinstance(chunk.part, Pause) and chunk.part.seconds >= self._long_s:
+                self.pause = chunk.part
+                return
+            yield chunk.samples
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What the Mouth did with an answer."""
+
+    said: str  # "spoke 9.81 s", "wrote DIR/NN.wav 9.81 s" or "says nothing"
+    ready: float  # when its first audio was ready (perf_counter)
+    moves: tuple[MoveOn, ...] = ()  # requests heard during its long pauses
+    stopped: bool = False  # a "stop" ended it
+
+
 class Mouth:
     """Speaks through the sound card, starting on the answer's first sentence, or writes turn
-    N's speech to DIR/NN.wav."""
+    N's speech to DIR/NN.wav. With ``pauses``, a long pause is listened through instead of
+    played or written whole: "next" cuts it short, "stop" ends the answer there."""
 
-    def __init__(self, voice: Voice, out_dir: Path | None) -> None:
-        self.voice, self.out_dir = voice, out_dir
+    def __init__(self, voice: Voice, out_dir: Path | None,
+                 pauses: PauseListener | None = None, sounddevice: Any = None) -> None:
+        """``sounddevice``: the module to play through (tests give a stand-in)."""
+        self.voice, self.out_dir, self.pauses = voice, out_dir, pauses
+        self._sd = sounddevice
 
-    def speak(self, ssml: str, turn: int) -> tuple[str, float]:
-        """What was done with the speech, and when its first audio was ready (perf_counter)."""
+    def speak(self, ssml: str, turn: int) -> Spoken:
         if not ssml:
-            return "says nothing", time.perf_counter()
+            return Spoken("says nothing", time.perf_counter())
         timing = Timing()
-        chunks = timing.watch(chunk.samples for chunk in self.voice.render(ssml))
+        written: list[np.ndarray] = []  # with an out_dir, the answer's audio
+        moves, listened = self._say_through_pauses(ssml, timing, written)
+        seconds = timing.seconds + listened
         if self.out_dir is None:
-            play_stream(chunks)
-            said = f"spoke {timing.seconds:.2f} s"
+            done = f"spoke {seconds:.2f} s"
         else:
             path = self.out_dir / f"{turn:02d}.wav"
-            write_wav(path, joined(chunks))
-            said = f"wrote {path} {timing.seconds:.2f} s"
-        return said, timing.first or timing.started
+            write_wav(path, joined(written))
+            done = f"wrote {path} {seconds:.2f} s"
+        stopped = bool(moves) and moves[-1].stops
+        return Spoken(done, timing.first or timing.started, tuple(moves), stopped)
+
+    def _say_through_pauses(self, ssml: str, timing: Timing,
+                            written: list[np.ndarray]) -> tuple[list[MoveOn], float]:
+        """Say the answer up to each long pause, then listen through the pause; the requests
+        heard, and the seconds listened."""
+        answer = _Paced(iter(self.voice.render(ssml)),
+                        LONG_PAUSE_S if self.pauses else float("inf"))
+        moves: list[MoveOn] = []
+        listened = 0.0
+        while True:
+            said = timing.watch(answer.words())
+            if self.out_dir is None:
+                play_stream(said, self._sd)  # returns once heard: the room is quiet now
+            else:
+                written.extend(said)
+            if answer.pause is None or self.pauses is None:
+                return moves, listened
+            move = self.pauses.listen(answer.pause.seconds)
+            kept = answer.pause.seconds if move is None else move.after_s
+            listened += kept
+            if self.out_dir is not None:
+                written.append(np.zeros(round(kept * RATE), dtype="<i2"))
+            if move is not None:
+                moves.append(move)
+                if move.stops:
+                    return moves, listened
 
 
 def _describe(exchange: Exchange, private: bool) -> str:
@@ -257,6 +421,11 @@ class Report:
         return (f"turn {number}{where}{heard} | {_describe(exchange, not self.show_heard)} | "
                 f"{said} | {ready_ms:.0f} ms")
 
+    def pause_line(self, number: int, move: MoveOn) -> str:
+        heard = f" | heard: {move.heard}" if self.show_heard else ""
+        did = "stopped" if move.stops else "moved on"
+        return f"turn {number} | during the pause{heard} | {did} after {move.after_s:.1f} s"
+
 
 def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report,
         nudges: Any = None) -> None:
@@ -281,8 +450,13 @@ def run(device: Device, ears: Ears, mouth: Mouth, source: Any, report: Report,
         exchange = take_turn(device, pcm, hearing)
         if exchange.reply is None and not report.show_ignored:
             continue
-        said, ready = mouth.speak(exchange.reply.ssml if exchange.reply else "", number)
-        print(report.line(number, source, exchange, said, (ready - started) * 1000), flush=True)
+        spoken = mouth.speak(exchange.reply.ssml if exchange.reply else "", number)
+        print(report.line(number, source, exchange, spoken.said, (spoken.ready - started) * 1000),
+              flush=True)
+        for move in spoken.moves:
+            print(report.pause_line(number, move), flush=True)
+        if spoken.stopped:
+            device.end()  # as a "stop" would: a session still open ends with the answer
     device.end()
 
 
@@ -290,6 +464,6 @@ def _say_nudges(nudges: Any, mouth: Mouth, number: int) -> int:
     """Each nudge due now, spoken (or written with --out) as a turn of its own."""
     for text in nudges.due():
         number += 1
-        said, _ready = mouth.speak(f"<speak>{text}</speak>", number)
-        print(f"turn {number} | nudge | {said}", flush=True)
+        spoken = mouth.speak(f"<speak>{text}</speak>", number)
+        print(f"turn {number} | nudge | {spoken.said}", flush=True)
     return number

@@ -1,6 +1,7 @@
 """Whole rituals through `closer speaker --wav ... --out ...` as a real process: recorded turns
 (tests/fixtures/conversations, made by make_turns.py) -> end-pointing -> wake phrase ->
-PocketSphinx -> the skill -> WAV files whose lengths and silences are checked."""
+PocketSphinx -> the skill -> WAV files whose lengths and silences are checked. Recorded turns
+after a check-in are heard during its pauses ("next", "stop", or the couple talking)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,17 @@ MEANT: dict[str, list[str | None]] = {
     "hug": ["HugIntent"],
     "no_answer": ["QuestionIntent"],
     "not_for_me": [None, "LaunchRequest", "AMAZON.StopIntent"],
+    # Heard during the check-in's pauses ("i'm done" moves on there).
+    "checkin_next": ["CheckInIntent", "AMAZON.NextIntent", "AMAZON.NextIntent",
+                     "AMAZON.StopIntent", "AMAZON.NextIntent", "AMAZON.NextIntent",
+                     "AMAZON.NextIntent"],
+    "checkin_stop": ["CheckInIntent", "AMAZON.NextIntent", "AMAZON.StopIntent"],
+    "checkin_talk": ["CheckInIntent", None],  # the couple talking to each other
 }
 KEEP = {("round", 2): {"john", "mary"}, ("round", 4): {"flowers"}, ("round", 5): {"mother"}}
 FREE_TEXT = {("round", 4), ("round", 5)}
 IDLE = {("dinner", 1), ("round", 1), ("hug", 1), ("no_answer", 1), ("not_for_me", 1),
-        ("not_for_me", 2)}
+        ("not_for_me", 2), ("checkin_next", 1), ("checkin_stop", 1), ("checkin_talk", 1)}
 
 
 @functools.cache
@@ -97,6 +104,15 @@ def heard_right(conversation: str) -> None:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """`turn 1 | during the pause | heard: next | moved on after 2.1 s`"""
+
+    heard: str
+    did: str  # "moved on" or "stopped"
+    after_s: float
+
+
+@dataclass(frozen=True)
 class Line:
     turn: int
     heard: str
@@ -104,6 +120,13 @@ class Line:
     slots: dict[str, str]
     wav: Path | None
     seconds: float | None
+    moves: list[Moved] = field(default_factory=list)  # requests heard during its pauses
+
+
+def parse_moved(text: str) -> Moved:
+    _head, _during, heard, did = (part.strip() for part in text.split(" | "))
+    action, after = did.rsplit(" after ", 1)
+    return Moved(heard.removeprefix("heard: "), action, float(after.removesuffix(" s")))
 
 
 def parse_line(text: str) -> Line:
@@ -131,7 +154,13 @@ def speaker(tmp_path: Path, conversation: str, *args: str) -> list[Line]:
     manifest = json.loads((CONVERSATIONS / conversation / "manifest.json").read_text())
     for entry in manifest:  # nothing a partner said reaches stderr (the logs)
         assert not entry["text"] or entry["text"] not in done.stderr
-    return [parse_line(line) for line in done.stdout.splitlines()]
+    lines: list[Line] = []
+    for text in done.stdout.splitlines():
+        if " | during the pause | " in text:
+            lines[-1].moves.append(parse_moved(text))
+        else:
+            lines.append(parse_line(text))
+    return lines
 
 
 def samples(path: Path) -> np.ndarray:
@@ -140,10 +169,27 @@ def samples(path: Path) -> np.ndarray:
         return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
 
 
-def longest_silence(audio: np.ndarray) -> int:
+def silences(audio: np.ndarray, at_least_s: float = 0.0) -> list[tuple[int, int]]:
+    """Where the audio is exact digital silence (start, end), at least this long."""
     padded = np.concatenate(([1], audio, [1])) != 0
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return int(max(end - start for start, end in zip(edges[::2], edges[1::2], strict=True)))
+    return [(int(start), int(end)) for start, end in zip(edges[::2], edges[1::2], strict=True)
+            if end - start >= at_least_s * RATE]
+
+
+def longest_silence(audio: np.ndarray) -> int:
+    return max(end - start for start, end in silences(audio))
+
+
+def between_pauses(audio: np.ndarray) -> list[float]:
+    """Seconds of audio before, between and after the pauses (silences of a second or more)."""
+    bounds = [0, *(edge for pause in silences(audio, 1.0) for edge in pause), len(audio)]
+    return [(end - start) / RATE for start, end in zip(bounds[::2], bounds[1::2], strict=True)]
+
+
+def recorded_s(conversation: str, number: int) -> float:
+    with wave.open(str(CONVERSATIONS / conversation / f"{number:02d}.wav")) as wav:
+        return wav.getnframes() / wav.getframerate()
 
 
 def query(tmp_path: Path, sql: str) -> list[tuple]:
@@ -325,3 +371,180 @@ def test_through_a_webhook(tmp_path: Path, unverified_server: tuple[str, Path]) 
     with sqlite3.connect(server_db) as db:  # the server dealt the cards
         assert db.execute("SELECT COUNT(*) FROM seen_cards").fetchone() == (2,)
     assert not (tmp_path / "closer.sqlite3").exists()  # the speaker opened no store
+
+
+# -- moving on during a long pause ------------------------------------------------------------
+
+CHECKIN_PAUSES, CHECKIN_PAUSE_S = 6, 20
+
+
+@pytest.fixture(scope="module")
+def whole_checkin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Line, np.ndarray]:
+    """The check-in with its pauses sat out in full: the couple only talk to each other
+    during the first one ("my rose was lunch with my sister")."""
+    heard_right("checkin_talk")
+    lines = speaker(tmp_path_factory.mktemp("talk"), "checkin_talk")
+    assert len(lines) == 1, lines  # the talk was not taken as a turn of its own either
+    assert lines[0].wav is not None
+    return lines[0], samples(lines[0].wav)
+
+
+def test_talking_during_a_pause_changes_nothing(whole_checkin: tuple[Line, np.ndarray]) -> None:
+    checkin, audio = whole_checkin
+    assert (checkin.request, checkin.moves) == ("CheckInIntent", [])
+    pauses = silences(audio, 1.0)
+    assert len(pauses) == CHECKIN_PAUSES
+    for start, end in pauses:  # every pause whole, to the sample
+        assert end - start == pytest.approx(CHECKIN_PAUSE_S * RATE, abs=30)
+    assert checkin.seconds is not None and checkin.seconds > CHECKIN_PAUSES * CHECKIN_PAUSE_S
+
+
+def test_next_moves_the_checkin_on_at_each_pause(
+        tmp_path: Path, whole_checkin: tuple[Line, np.ndarray]) -> None:
+    heard_right("checkin_next")
+    (checkin,) = speaker(tmp_path, "checkin_next")
+    assert checkin.request == "CheckInIntent" and checkin.wav is not None
+    assert [(move.heard, move.did) for move in checkin.moves] == [
+        ("next", "moved on"), ("move on", "moved on"), ("i'm done", "moved on"),
+        ("next one", "moved on"), ("skip", "moved on"), ("next please", "moved on")]
+    # Each pause lasted as long as its recorded request, and no longer.
+    recorded = [recorded_s("checkin_next", number) for number in range(2, 8)]
+    assert [move.after_s for move in checkin.moves] == pytest.approx(recorded, abs=0.06)
+    audio = samples(checkin.wav)
+    pauses = silences(audio, 1.0)
+    assert len(pauses) == CHECKIN_PAUSES
+    for (start, end), lasted in zip(pauses, recorded, strict=True):
+        assert abs((end - start) / RATE - lasted) < 0.2
+    assert longest_silence(audio) < 3 * RATE
+    # Everything around the pauses was said, as in the whole check-in (the voice varies a
+    # little from one rendering to the next), through to its closing words.
+    whole = between_pauses(whole_checkin[1])
+    assert between_pauses(audio) == pytest.approx(whole, abs=0.3)
+    assert min(whole) > 1.5
+    # Far shorter than sitting out all six pauses (about 148 s).
+    assert checkin.seconds is not None and checkin.seconds < 60
+    assert len(whole_checkin[1]) / RATE > CHECKIN_PAUSES * CHECKIN_PAUSE_S + 20
+
+
+def test_stop_ends_the_checkin_in_its_pause(
+        tmp_path: Path, whole_checkin: tuple[Line, np.ndarray]) -> None:
+    heard_right("checkin_stop")
+    lines = speaker(tmp_path, "checkin_stop")
+    assert len(lines) == 1  # the stop was heard in the pause, not as a turn of its own
+    (checkin,) = lines
+    assert [(move.heard, move.did) for move in checkin.moves] == [
+        ("next", "moved on"), ("stop", "stopped")]
+    assert checkin.wav is not None
+    audio = samples(checkin.wav)
+    said = between_pauses(audio)
+    assert said[:2] == pytest.approx(between_pauses(whole_checkin[1])[:2], abs=0.3)
+    assert said[2:] == [0.0]  # nothing after the stop
+    assert (len(audio) - silences(audio, 1.0)[-1][0]) / RATE == pytest.approx(
+        recorded_s("checkin_stop", 3), abs=0.06)
+
+
+def test_a_pause_takes_only_a_short_clear_request() -> None:
+    from speech.grammar import default_grammar
+    from speech.speaker import PauseListener
+    from speech.stt.base import Transcript
+
+    listener = PauseListener(ears=None, grammar=default_grammar(), source=None)  # type: ignore[arg-type]
+
+    def request(text: str, rejected: bool = False) -> bool | None:
+        return listener._request(Transcript(text, 0.9, rejected))
+
+    for moving_on in ("next", "skip", "move on", "go on", "next one", "pass", "we're done",
+                      "i'm done", "that's it", "okay next"):
+        assert request(moving_on) is False, moving_on
+    for stopping in ("stop", "that's enough", "cancel", "never mind", "stop please"):
+        assert request(stopping) is True, stopping
+    for talk in ("next", "stop"):  # the recognizer itself was not sure
+        assert request(talk, rejected=True) is None
+    for talk in ("my rose was lunch with my sister", "i think we should move on",
+                 "okay let's move on now", "nest", "stopped", "don't", "give us a question",
+                 "next time", "a hug", ""):
+        assert request(talk) is None, talk
+
+
+class LivingRoom:
+    """A stand-in for the sounddevice module, both ways (no sound card here): its output
+    stream records what is played, its input stream plays a recording of the room, and both
+    log when they open and close. Everything around it is the real code."""
+
+    PortAudioError = RuntimeError
+
+    def __init__(self, pcm: bytes) -> None:
+        self.pcm, self.at = pcm, 0
+        self.log: list[str] = []
+        self.played: list[np.ndarray] = []
+        self._side = ""
+
+    def check_input_settings(self, **settings: object) -> None:
+        assert settings == {"samplerate": 16000, "channels": 1, "dtype": "int16"}
+
+    def check_output_settings(self, **settings: object) -> None:
+        assert settings == {"samplerate": RATE, "channels": 1, "dtype": "int16"}
+
+    def RawInputStream(self, **settings: object) -> LivingRoom:  # noqa: N802 - its API
+        self._side = "microphone"
+        return self
+
+    def OutputStream(self, **settings: object) -> LivingRoom:  # noqa: N802 - its API
+        self._side = "speaker"
+        return self
+
+    def __enter__(self) -> LivingRoom:
+        self.log.append(f"{self._side} on")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.log.append(f"{self._side} off")
+
+    def write(self, data: np.ndarray) -> None:
+        assert self.log[-1] in ("speaker on", "plays"), self.log[-1]
+        self.log.append("plays")
+        self.played.append(data.ravel().copy())
+
+    def read(self, frames: int) -> tuple[bytes, bool]:
+        assert self.log[-1] in ("microphone on", "listens"), self.log[-1]
+        if self.log[-1] != "listens":
+            self.log.append("listens")
+        chunk = self.pcm[self.at:self.at + 2 * frames]
+        self.at += 2 * frames
+        return chunk + bytes(2 * frames - len(chunk)), False
+
+
+def test_live_playback_is_silent_while_it_listens_through_a_pause() -> None:
+    from skill import ssml
+    from speech.audio import read_wav
+    from speech.grammar import default_grammar
+    from speech.speaker import Ears, Microphone, Mouth, PauseListener
+    from speech.stt import open_recognizer
+    from speech.tts import open_voice
+
+    quiet = read_wav(CONVERSATIONS / "no_answer" / "02.wav")  # 4 s of room noise
+    room = LivingRoom(quiet + read_wav(CONVERSATIONS / "checkin_next" / "02.wav") + quiet * 6)
+    grammar = default_grammar()
+    ears = Ears(open_recognizer("pocketsphinx", grammar))
+    microphone = Microphone(room)
+    mouth = Mouth(open_voice("pyttsx3")[0], None, PauseListener(ears, grammar, microphone),
+                  sounddevice=room)
+    answer = ssml.speak(f"One breath. {ssml.pause(1)} Your rose. {ssml.pause(20)} Your thorn. "
+                        f"{ssml.pause(20)} Thank you both.")
+    spoken = mouth.speak(answer, 1)
+    # Speaking and listening take turns: the microphone opens only once the words before a
+    # long pause have been played out, and nothing plays while it listens.
+    runs = [entry for entry in room.log if entry not in ("plays", "listens")]
+    assert runs == ["speaker on", "speaker off", "microphone on", "microphone off",
+                    "speaker on", "speaker off", "microphone on", "microphone off",
+                    "speaker on", "speaker off"]
+    (move,) = spoken.moves
+    assert (move.heard, move.stops) == ("next", False)
+    assert 4.5 < move.after_s < 6.5  # 4 s of room, "next", and the silence that ends it
+    assert not spoken.stopped
+    # The second pause ran its 20 s with nothing heard; the 1 s breath was played, not heard.
+    assert room.at == pytest.approx(len(quiet) + len(read_wav(
+        CONVERSATIONS / "checkin_next" / "02.wav")) + 20 * 32000, abs=0.7 * 32000)
+    played = np.concatenate(room.played)
+    assert longest_silence(played) == pytest.approx(RATE, abs=5)
+    assert spoken.said.startswith("spoke ")
