@@ -24,8 +24,6 @@ from pathlib import Path
 
 from skill import interaction_model
 from skill.interaction_model import MODEL_PATH as SOURCE_MODEL
-from speech.grammar import Grammar
-from speech.grammar.model import compile_model
 
 # Written where you run it, never over the tracked reference copy in deploy/.
 DEFAULT_OUT = Path("build") / "alexa"
@@ -264,6 +262,11 @@ def understand_example(phrase: str, model: dict) -> Understood | None:
     invocation = model["interactionModel"]["languageModel"]["invocationName"]
     if not said.startswith("alexa ") or invocation not in said:
         return None  # without the wake word and the skill's name, Alexa keeps it
+    # Imported here: speech.grammar needs rapidfuzz and hassil, which the webhook's image and
+    # Lambda bundle leave out, and every `closer` command builds this command's parser.
+    from speech.grammar import Grammar
+    from speech.grammar.model import compile_model
+
     grammar = Grammar(compile_model(interaction_model.parse(model)))
     understood = grammar.parse(said.removeprefix("alexa "), cutoff=1.0)
     if understood is None or understood.intent == "AMAZON.FallbackIntent":

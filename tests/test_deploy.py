@@ -367,9 +367,13 @@ def _final_stage(steps: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _pip_installed(steps: list[tuple[str, str]]) -> list[str]:
-    """The requirements the image installs before the project (with --no-deps)."""
-    runs = [rest for instruction, rest in steps if instruction == "RUN"]
-    assert any("pip install -c constraints.txt -r serve-requirements.txt" in r for r in runs)
+    """The requirements the image installs before the project (with --no-deps): pip and
+    setuptools, then deploy/serve-requirements.txt as locks/serve.txt pins it, every file
+    checked against the lock's hashes."""
+    runs = " && ".join(rest for instruction, rest in steps if instruction == "RUN")
+    bootstrap = runs.find("pip install --require-hashes --no-deps -r bootstrap.txt")
+    serve = runs.find("pip install --require-hashes --no-build-isolation -r serve.txt")
+    assert 0 <= bootstrap < serve, runs
     lines = (DEPLOY / "serve-requirements.txt").read_text().splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
@@ -402,7 +406,7 @@ def _norm(name: str) -> str:
 def test_containerfile_runs_closer_serve_as_non_root_with_a_health_check() -> None:
     steps = _containerfile()
     final = _final_stage(steps)
-    assert re.fullmatch(r"python:3\.\d+-slim", final[0][1]), final[0]
+    assert re.fullmatch(r"python:3\.\d+-slim@sha256:[0-9a-f]{64}", final[0][1]), final[0]
     assert len([s for s in steps if s[0] == "FROM"]) == 2  # build tools stay in stage one
     user = [rest for instruction, rest in final if instruction == "USER"]
     assert user and user[-1].split(":")[0] not in ("0", "root")
@@ -417,30 +421,35 @@ def test_containerfile_runs_closer_serve_as_non_root_with_a_health_check() -> No
     assert args.command == "serve"
 
 
+_SERVING_IMPORTS = ("import json, sys, closer.cli, skill.doors.webhook, skill.doors.server, "
+                    "skill.doors.metrics, skill.doors.lambda_handler, skill.store.sqlite, "
+                    "skill.store.postgres, gunicorn.workers.gthread, gunicorn.glogging; "
+                    "closer.cli.build_parser()")
+
+
 def test_containerfile_installs_the_package_and_only_what_serve_imports() -> None:
     steps = _containerfile()
     runs = [rest for instruction, rest in steps if instruction == "RUN"]
-    assert any(re.search(r"pip install --no-deps \.(\s|$)", run) for run in runs)
+    assert any(re.search(r"pip install --no-deps --no-build-isolation \.(\s|$)", run)
+               for run in runs)
     copied = {source for instruction, rest in steps if instruction == "COPY"
               and "--from" not in rest for source in rest.split()[:-1]}
-    assert copied == {"constraints.txt", "deploy/serve-requirements.txt", "pyproject.toml",
-                      "README.md", "skill", "speech"}
+    assert copied == {"locks/bootstrap.txt", "locks/serve.txt", "pyproject.toml", "README.md",
+                      "closer", "skill", "speech"}
     names = _pip_installed(steps)
     declared = {_norm(Requirement(r).name) for r in tomllib.loads(
         (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
     assert {_norm(Requirement(n).name) for n in names} <= declared
-    pinned = {_norm(line.split("==")[0]) for line in (ROOT / "constraints.txt").read_text()
-              .splitlines() if "==" in line}
+    pinned = {_norm(name) for name in re.findall(r"^([A-Za-z0-9_.-]+)==",
+                                                 (ROOT / "locks" / "serve.txt").read_text(),
+                                                 re.MULTILINE)}
     for name in names:
         assert _norm(Requirement(name).name) in pinned, name
     closure = _closure(names)
     # What serving imports, measured in fresh interpreters, minus what Python loads anyway.
     report = "; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    serving = ("import json, sys, closer.cli, skill.doors.webhook, skill.doors.server, "
-               "skill.doors.metrics, skill.doors.lambda_handler, skill.store.sqlite, "
-               "skill.store.postgres, gunicorn.workers.gthread, gunicorn.glogging")
     loaded = {}
-    for name, code in {"serving": serving, "startup": "import json, sys"}.items():
+    for name, code in {"serving": _SERVING_IMPORTS, "startup": "import json, sys"}.items():
         done = subprocess.run([sys.executable, "-c", code + report], cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
@@ -453,3 +462,64 @@ def test_containerfile_installs_the_package_and_only_what_serve_imports() -> Non
                    "webrtcvad-wheels", "rapidfuzz"):
         assert engine not in closure, engine
         assert engine not in needed, engine
+
+
+def test_containerfile_base_image_is_pinned_by_digest() -> None:
+    """A tag moves; a digest names one build. Both stages use the same one, for the Python
+    the locks are resolved for (the Makefile's LOCK_PYTHON)."""
+    bases = [rest.split()[0] for instruction, rest in _containerfile() if instruction == "FROM"]
+    assert len(bases) == 2 and bases[0] == bases[1], bases
+    pinned = re.fullmatch(r"python:(3\.\d+)-slim(-\w+)?@sha256:[0-9a-f]{64}", bases[0])
+    assert pinned, bases[0]
+    lock_python = re.search(r"^LOCK_PYTHON \?= (\S+)$", (ROOT / "Makefile").read_text(),
+                            re.MULTILINE)
+    assert lock_python and pinned.group(1) == lock_python.group(1)
+
+
+def test_containerfile_build_stage_runs_here(tmp_path: Path) -> None:
+    """The build stage's own COPY and RUN steps, run on this machine with its Python in place
+    of the base image (no container engine here): the hash-checked installs go through, the
+    project builds with the pinned setuptools, and `closer serve --help` starts from /venv."""
+    steps = _containerfile()
+    build = steps[:[i for i, (instruction, _) in enumerate(steps) if instruction == "FROM"][1]]
+    workdir = venv = None
+    env = {**os.environ, "PATH": f"{Path(sys.base_prefix) / 'bin'}:{os.environ['PATH']}"}
+    env.pop("VIRTUAL_ENV", None)
+    for instruction, rest in build:
+        if instruction == "ENV":
+            env.update(pair.split("=", 1) for pair in shlex.split(rest))
+        elif instruction == "WORKDIR":
+            workdir = tmp_path / rest.lstrip("/")
+            workdir.mkdir(parents=True)
+        elif instruction == "COPY":
+            *sources, dest = rest.split()
+            for source in sources:
+                target = workdir / dest / Path(source).name if dest.endswith("/") \
+                    else workdir / dest
+                if (ROOT / source).is_dir():
+                    shutil.copytree(ROOT / source, target)
+                else:
+                    shutil.copy(ROOT / source, target)
+        elif instruction == "RUN":
+            venv = tmp_path / "venv"
+            command = rest.replace("/venv/", f"{venv}/").replace(" /venv", f" {venv}")
+            done = subprocess.run(["bash", "-c", command], cwd=workdir or tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-4000:])
+    assert venv is not None
+    serving = subprocess.run([str(venv / "bin" / "python"), "-c", _SERVING_IMPORTS],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert serving.returncode == 0, serving.stderr
+    versions = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "list",
+                               "--format=json"], capture_output=True, text=True, check=True)
+    installed = {_norm(p["name"]): p["version"] for p in json.loads(versions.stdout)}
+    assert installed["setuptools"] == _pin("bootstrap.txt", "setuptools")
+    assert installed["pip"] == _pin("bootstrap.txt", "pip")
+    for engine in ("vosk", "numpy", "pocketsphinx"):
+        assert engine not in installed
+
+
+def _pin(lock: str, name: str) -> str:
+    found = re.search(rf"^{name}==(\S+)", (ROOT / "locks" / lock).read_text(), re.MULTILINE)
+    assert found, (lock, name)
+    return found.group(1)
