@@ -36,7 +36,8 @@ WARMUP_S = 2.0
 DURATION_S = 8.0  # per server per round
 ROUNDS = 3  # the servers take turns, so a busy moment on the machine hits both alike
 HOUSEHOLDS = 200
-P99_TARGET_MS = 20.0
+P99_TARGET_MS = 10.0
+ENCRYPTION_COST_MAX = 0.05  # at most 5% fewer requests/s with names and texts encrypted
 COMMAND = "make bench (.venv/bin/python -m bench.run)"
 GUNICORN = "-c deploy/gunicorn.conf.py"  # the product's own serving settings, for both
 WRK = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(ROOT / "bench" / "alexa.lua")]
@@ -254,7 +255,9 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
               for label, k, fmt in rows]
     table.append("| Requests/s per round | " + " | ".join(
         ", ".join(f"{rps:.0f}" for rps in side["rounds"]) for side in (closer, minimal)) + " |")
-    tput_ok = closer["rps"] >= minimal["rps"]
+    stored, plain = results[MINIMAL_STORE], results[UNENCRYPTED]
+    tput_ok = closer["rps"] >= stored["rps"]
+    cost = 1 - closer["rps"] / plain["rps"]
     p99_ok = closer["p99"] < P99_TARGET_MS
     err_ok = closer["errors"] == 0
     verdict = lambda ok: "PASS" if ok else "FAIL"  # noqa: E731
@@ -287,11 +290,18 @@ def render(results: dict[str, dict], skill_us: dict[str, float]) -> str:
         "",
         "Targets:",
         "",
-        f"- Throughput >= minimal skill's ({closer['rps']:.1f} vs {minimal['rps']:.1f} "
-        f"req/s): **{verdict(tput_ok)}**",
+        "- Throughput >= the minimal skill making the same durable write per request "
+        f"({closer['rps']:.1f} vs {stored['rps']:.1f} req/s, "
+        f"{closer['rps'] / stored['rps']:.0%}): **{verdict(tput_ok)}**",
         f"- p99 < {P99_TARGET_MS:.0f} ms at {CONNECTIONS} connections "
         f"({closer['p99']:.2f} ms): **{verdict(p99_ok)}**",
         f"- No errors ({closer['errors']}): **{verdict(err_ok)}**",
+        f"- Encryption at rest costs <= {ENCRYPTION_COST_MAX:.0%} of throughput "
+        f"({closer['rps']:.1f} encrypted vs {plain['rps']:.1f} plain req/s: "
+        f"{cost:.1%}): **{verdict(cost <= ENCRYPTION_COST_MAX)}**",
+        "",
+        f"The plain minimal skill ({minimal['rps']:.1f} req/s) stays for reference: it "
+        "saves nothing.",
         "",
         "The load generator shares the 2 cores with the servers, so absolute numbers are "
         "pessimistic; the side-by-side comparison is the point.",

@@ -5,7 +5,6 @@ proxies forwarding only /alexa and /healthz (real Caddy and nginx in front of a 
 
 from __future__ import annotations
 
-import datetime
 import http.client
 import importlib.metadata as metadata
 import json
@@ -29,6 +28,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from closer.cli import build_parser
+from tests.support.certs import self_signed_server
 from tests.support.envelopes import envelope, slot
 from tests.support.live_server import LivePKI, LiveServer
 from tests.support.processes import free_port, stop, wait_until_up
@@ -277,32 +277,10 @@ def _check_proxy(proxy: str, backend: Backend, context: ssl.SSLContext | None = 
     assert _request(proxy + "/alexa", oversized, context)[0] in too_big
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "alexa.example.org")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def test_nginx_forwards_only_the_skill(backend: Backend, tmp_path: Path) -> None:
     """The shipped server blocks, with this machine's ports and a self-signed certificate
     in place of certbot's."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_server(tmp_path, "alexa.example.org", hours=24, stem="fullchain")
     http_port, https_port = free_port(), free_port()
     site = (DEPLOY / "nginx" / "closer-together.conf").read_text()
     for old, new in {

@@ -33,6 +33,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from tests.support.certs import self_signed_server
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCKS = ROOT / "locks"
 AUDIT = ROOT / "deploy" / "audit_locks.py"
@@ -253,30 +255,6 @@ def test_the_shipped_allow_list_is_valid_today() -> None:
 VULNERABLE = ("setuptools", "PYSEC-0000-1", "99.0")  # what the stand-in says of one pin
 
 
-def _pypi_certificate(tmp_path: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pypi.org")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("pypi.org")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "pypi.pem", tmp_path / "pypi.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 class _StandInPyPI(BaseHTTPRequestHandler):
     """CONNECT pypi.org:443, then TLS as pypi.org, then PyPI's answers: every release has no
     vulnerability except VULNERABLE's."""
@@ -321,7 +299,7 @@ class _StandInPyPI(BaseHTTPRequestHandler):
 
 @contextmanager
 def _stand_in_pypi(tmp_path: Path) -> Iterator[tuple[dict[str, str], list[str]]]:
-    cert, key = _pypi_certificate(tmp_path)
+    cert, key = self_signed_server(tmp_path, "pypi.org", stem="pypi")
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
     asked: list[str] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from skill.doors.verify import CertificateFetcher, RequestVerifier
@@ -176,3 +176,25 @@ def file_verifier(chain_pem: Path, root_pem: Path) -> RequestVerifier:
         return chain
 
     return RequestVerifier(CertificateFetcher(opener=opener), trust_roots=[root])
+
+
+def self_signed_server(tmp_path: Path, host: str, *, hours: int = 1,
+                       stem: str = "server") -> tuple[Path, Path]:
+    """A self-signed EC certificate for ``host`` (its own CA, with the host as SAN), and its
+    key, as PEM files in tmp_path: for a TLS server a test trusts explicitly."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(host)
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=hours))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / f"{stem}.pem", tmp_path / f"{stem}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
