@@ -247,15 +247,16 @@ def wake_table() -> tuple[list[str], dict[str, tuple[int, int]], int]:
 def decision_table() -> list[str]:
     """The calibrated decision's accept/false-accept trade-off (bench/calibrate.py) on
     the readings it was fitted with."""
-    from bench.calibrate import DEFAULT_READINGS, load, outcomes, trade_off_table
+    from bench.calibrate import DEFAULT_READINGS, load, outcomes, safe_threshold, trade_off_table
     from speech.grammar import default_grammar
     from speech.grammar.decision import THRESHOLD, WEIGHTS
 
     readings = load(DEFAULT_READINGS)
     clips = [c for c in load_manifest() if c.file in readings]
     results = outcomes(default_grammar(), readings, clips, WEIGHTS)
+    table = trade_off_table(results, THRESHOLD, safe_threshold(results))
     return [f"Decision trade-off (command clips, {len(clips)}; shipped threshold "
-            f"{THRESHOLD:.2f}):", "", trade_off_table(results, THRESHOLD)]
+            f"{THRESHOLD:.2f}):", "", table]
 
 
 def recognition_targets(pairs: list[tuple[Clip, Heard]], median_ms: float) -> list[str]:

@@ -181,6 +181,9 @@ def longest_silence(audio: np.ndarray) -> int:
     return max(end - start for start, end in silences(audio))
 
 
+RENDERING_REL = 0.06  # two renderings of the same words by Piper differ by up to this share
+
+
 def between_pauses(audio: np.ndarray) -> list[float]:
     """Seconds of audio before, between and after the pauses (silences of a second or more)."""
     bounds = [0, *(edge for pause in silences(audio, 1.0) for edge in pause), len(audio)]
@@ -416,10 +419,12 @@ def test_next_moves_the_checkin_on_at_each_pause(
     for (start, end), lasted in zip(pauses, recorded, strict=True):
         assert abs((end - start) / RATE - lasted) < 0.2
     assert longest_silence(audio) < 3 * RATE
-    # Everything around the pauses was said, as in the whole check-in (the voice varies a
-    # little from one rendering to the next), through to its closing words.
+    # Everything around the pauses was said, as in the whole check-in, through to its
+    # closing words. Piper's timing varies from one rendering to the next (a sentence of
+    # 6.6 s: standard deviation 1.1%, range 3.7% over 10 renderings); a sentence left out
+    # would cost 1.5 s or more.
     whole = between_pauses(whole_checkin[1])
-    assert between_pauses(audio) == pytest.approx(whole, abs=0.3)
+    assert between_pauses(audio) == pytest.approx(whole, rel=RENDERING_REL, abs=0.3)
     assert min(whole) > 1.5
     # Far shorter than sitting out all six pauses (about 148 s).
     assert checkin.seconds is not None and checkin.seconds < 60
@@ -437,7 +442,8 @@ def test_stop_ends_the_checkin_in_its_pause(
     assert checkin.wav is not None
     audio = samples(checkin.wav)
     said = between_pauses(audio)
-    assert said[:2] == pytest.approx(between_pauses(whole_checkin[1])[:2], abs=0.3)
+    assert said[:2] == pytest.approx(between_pauses(whole_checkin[1])[:2], rel=RENDERING_REL,
+                                     abs=0.3)
     assert said[2:] == [0.0]  # nothing after the stop
     assert (len(audio) - silences(audio, 1.0)[-1][0]) / RATE == pytest.approx(
         recorded_s("checkin_stop", 3), abs=0.06)

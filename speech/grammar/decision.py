@@ -37,12 +37,15 @@ FALLBACK = "AMAZON.FallbackIntent"
 # Fitted by `python -m bench.calibrate` on the dev split (see its output in
 # bench/RESULTS.md); signal name -> weight, "bias" the intercept.
 WEIGHTS: dict[str, float] = {
-    "bias": -10.37, "acoustic_gap": 0.02338, "agree_intent": -0.03979, "agree_slots": 1.38,
-    "both_exact": -0.6975, "exact": 1.772, "from_said": 6.027, "language": 0.001249,
-    "other_parses": -3.065, "overlap": 3.309, "parse_score": 6.07, "same_words": -1.522,
-    "words": 0.6775,
+    "bias": -7.127, "acoustic_gap": 0.0233, "agree_intent": -0.3837, "agree_slots": 0.7685,
+    "both_exact": -0.609, "exact": 0.4114, "from_said": 5.533, "language": 0.004137,
+    "other_parses": -2.444, "overlap": 2.083, "parse_score": 5.462, "remark": -0.8604,
+    "same_words": 0.9899, "words": 0.9686,
 }
-THRESHOLD = 0.87
+# 0.88 is the lowest at which no out-of-domain fixture clip is acted on; 0.90 keeps a
+# margin for speech the fixtures lack (espeak-ng's "set a timer for ten minutes", heard as
+# "set a what do you do", scores 0.89 as help).
+THRESHOLD = 0.90
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def candidates(grammar: Grammar, readings: Readings) -> list[Candidate]:
     when both readings mean the same command). Two kinds are never candidates, whatever the
     model would say: a reading the parser had to correct while the other reading means
     another command, and names the two readings do not agree on (1,800 first names fit
-    almost any noise). Without these rules the fitted model acted on more out-of-domain
+    almost any noise). Nor is a request that carries free text ("thanks for the tea" heard as
+"thanks for thirty", an appreciation): that is heard only on a turn that asks for it.
+Without these rules the fitted model acted on more out-of-domain
     speech at every threshold that kept the same in-domain accuracy."""
     said = _understood(grammar, readings.said)
     forced = _understood(grammar, readings.forced)
@@ -86,14 +91,16 @@ def candidates(grammar: Grammar, readings: Readings) -> list[Candidate]:
         if parse is None or (not from_said and _same(parse, said)):
             continue
         signals = _signals(parse, other, from_said, text, readings)
-        if _plausible(parse, signals):
+        if _plausible(grammar, parse, signals):
             out.append(Candidate(text, parse, signals))
     return out
 
 
-def _plausible(parse: Parse, signals: dict[str, float]) -> bool:
+def _plausible(grammar: Grammar, parse: Parse, signals: dict[str, float]) -> bool:
     if not (signals["exact"] or signals["agree_intent"]):
         return False
+    if parse.intent in {intent for intent, _ in grammar.language.free_text_slots()}:
+        return False  # free text is heard when asked for, on its own turn, never as a command
     return parse.intent != NAMES_INTENT or bool(signals["agree_slots"])
 
 
@@ -133,6 +140,7 @@ def _signals(parse: Parse, other: Parse | None, from_said: bool, text: str,
     said, forced = readings.said.split(), readings.forced.split()
     return {
         "exact": float(exact),
+        "remark": float(parse.remark > 0),  # words before the command were left out
         "both_exact": float(agree_slots and exact and other is not None and other.score >= 1.0),
         "same_words": float(said == forced),
         "parse_score": parse.score,

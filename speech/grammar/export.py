@@ -43,13 +43,16 @@ def commands(language: Language) -> dict[str, list[str]]:
     return out
 
 
-def command_phrases(language: Language) -> list[str]:
+def command_phrases(language: Language, intents: set[str] | None = None) -> list[str]:
+    """The command phrases; with ``intents``, only those intents' (no launch phrases)."""
     phrases: list[str] = []
     durations = _DurationPicker()
     names = _NamePicker(language.first_names)
     by_kind: dict[str, list[tuple[str, dict[str, str]]]] = {}
     expanded: set[tuple[str, str, str]] = set()
     for name, samples in commands(language).items():
+        if intents is not None and name not in intents:
+            continue
         slots = language.intents[name].slots
         for sample in samples:
             kinds = {slots[n] for n in SLOT.findall(sample)}
@@ -63,12 +66,23 @@ def command_phrases(language: Language) -> list[str]:
     phrases += durations.fill(by_kind.get(DURATION, []))
     phrases += _fill_times(by_kind.get(TIME, []), language)
     phrases += names.fill(by_kind.get(FIRST_NAME, []))
+    if intents is not None:
+        return list(dict.fromkeys(phrases))
     invocation = language.invocation
     phrases += [invocation] + [f"{verb} {invocation}" for verb in LAUNCH_VERBS]
     plain = [p for p in phrases[:200] if "{" not in p][::7]
     for verb, phrase in zip(cycle(ASK_VERBS), plain, strict=False):
         phrases.append(f"{verb} {invocation} to {phrase}")
     return list(dict.fromkeys(phrases))
+
+
+def phrases_by_intent(language: Language) -> dict[str, list[str]]:
+    """Each intent's command phrases, and under "launch" the phrases that open the skill
+    (its name, alone or with a verb or a request)."""
+    out = {name: command_phrases(language, {name}) for name in commands(language)}
+    listed = {phrase for phrases in out.values() for phrase in phrases}
+    out["launch"] = [p for p in command_phrases(language) if p not in listed]
+    return out
 
 
 def _expand(sample: str, slots: dict[str, str], language: Language,

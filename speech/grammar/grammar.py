@@ -4,7 +4,7 @@ Alexa's slot semantics, or None for anything that is not a command of this skill
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class Parse:
     intent: str  # e.g. "QuestionIntent", "AMAZON.StopIntent", "LaunchRequest"
     slots: dict[str, SlotValue] = field(default_factory=dict)
     score: float = 1.0  # 1.0 for an exact match; the correction score for a near miss
+    remark: int = 0  # words heard before the command as a remark, and left out
 
     def values(self) -> dict[str, str]:
         """Slot name -> resolved value, as `closer recognize --json` prints them."""
@@ -113,6 +114,10 @@ class Grammar:
         """What a command can be, lower case, for Vosk's runtime grammar (no [unk])."""
         return list(self._phrases)
 
+    def phrases_by_intent(self) -> dict[str, list[str]]:
+        """The command phrases grouped by the intent they say ("launch": opening the skill)."""
+        return export.phrases_by_intent(self.language)
+
     def jsgf(self) -> str:
         """The command language as a JSGF grammar (PocketSphinx), public rule <command>."""
         return self._jsgf
@@ -142,8 +147,7 @@ class Grammar:
         return self._understand(tokens, cutoff)
 
     def _understand(self, tokens: list[str], cutoff: float) -> Parse | None:
-        exact = self._first_exact(_readings(tokens)) or self._first_exact(
-            _after_a_remark(tokens))
+        exact = self._first_exact(_readings(tokens)) or self._after_a_remark(tokens)
         if exact or cutoff >= 1.0:
             return exact
         unled = _strip(tokens, _LEADING, lead=True)
@@ -169,6 +173,13 @@ class Grammar:
         if said.lower().startswith("alexa"):
             said = said[5:].lstrip(" ,")
         return Parse(intent, {slot: SlotValue(said, said)}) if said else None
+
+    def _after_a_remark(self, tokens: list[str]) -> Parse | None:
+        for ending in _after_a_remark(tokens):
+            match = self._exact.match(" ".join(ending))
+            if match:
+                return replace(_parse(match), remark=len(tokens) - len(ending))
+        return None
 
     def _first_exact(self, candidates: list[list[str]],
                      intents: frozenset[str] | None = None) -> Parse | None:

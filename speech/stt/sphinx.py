@@ -45,6 +45,7 @@ CMUDICT = MODEL_DIR / "cmudict-en-us.dict"
 GENERAL_LM = MODEL_DIR / "en-us.lm.bin"
 
 NAME_FREE_WEIGHT = 5
+INTENT_MASS = 1000  # lines of the language model's corpus each intent fills at least
 _FRAME_S = 0.01
 _FILLERS = ("<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]", "(NULL)")
 
@@ -156,15 +157,21 @@ def _write_dict(path: Path, vocabulary: set[str], extra: dict[str, list[str]]) -
 
 
 def _command_lm(grammar: Grammar, decoder: pocketsphinx.Decoder) -> pocketsphinx.NGramModel:
-    """A trigram model of the command phrases, over the grammar's words only. Phrases
-    without a first name count NAME_FREE_WEIGHT times: otherwise the 1,800 names hold most
-    of the unigram mass and any unclear word comes out as a name."""
+    """A trigram model of the command phrases, over the grammar's words only, with every
+    intent about equally likely: an intent's phrases are repeated up to INTENT_MASS lines,
+    or the slot values a few intents take (a reminder's ritual, day part and time) would
+    make their words ("to do our") the likeliest anywhere. Phrases with a first name are
+    not repeated: otherwise the 1,800 names hold most of the unigram mass and any unclear
+    word comes out as a name."""
     from pocketsphinx.lm import ArpaBoLM
 
     names = set(grammar.language.first_names)
-    phrases = grammar.command_phrases()
-    plain = [p for p in phrases if not names.intersection(p.split())]
-    corpus = phrases + plain * (NAME_FREE_WEIGHT - 1)
+    corpus: list[str] = []
+    for phrases in grammar.phrases_by_intent().values():
+        plain = [p for p in phrases if not names.intersection(p.split())]
+        corpus += [p for p in phrases if names.intersection(p.split())]
+        if plain:
+            corpus += plain * max(NAME_FREE_WEIGHT, math.ceil(INTENT_MASS / len(plain)))
     builder = ArpaBoLM(text="\n".join(corpus), add_start=True)
     builder.compute()
     arpa = io.StringIO()
