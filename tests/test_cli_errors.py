@@ -83,8 +83,11 @@ def test_the_speaker_never_writes_over_a_file(tmp_path: Path) -> None:
 
 def test_ctrl_c_in_chat_is_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "CLOSER_DB": str(tmp_path / "closer.sqlite3")}
+    # As from a terminal: a test run started in the background (`make test &`) would
+    # otherwise hand down SIGINT ignored, and Python then never raises KeyboardInterrupt.
     chat = subprocess.Popen([CLOSER, "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert chat.stdin is not None and chat.stdout is not None
     chat.stdin.write("give us a question\n")
     chat.stdin.flush()

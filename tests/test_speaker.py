@@ -397,8 +397,9 @@ def test_talking_during_a_pause_changes_nothing(whole_checkin: tuple[Line, np.nd
     assert (checkin.request, checkin.moves) == ("CheckInIntent", [])
     pauses = silences(audio, 1.0)
     assert len(pauses) == CHECKIN_PAUSES
-    for start, end in pauses:  # every pause whole, to the sample
-        assert end - start == pytest.approx(CHECKIN_PAUSE_S * RATE, abs=30)
+    for start, end in pauses:  # every pause whole, to the sample (the words either side
+        # may begin or end on a few exact zeros of their own: up to 10 ms more)
+        assert -30 <= end - start - CHECKIN_PAUSE_S * RATE <= RATE // 100
     assert checkin.seconds is not None and checkin.seconds > CHECKIN_PAUSES * CHECKIN_PAUSE_S
 
 
