@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -49,32 +50,66 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The servers' data key (CLOSER_DATA_KEY): a benchmark's, not a secret. Session attributes
+# are signed with a key derived from it, so the evening below carries attributes every
+# server accepts, as Alexa carries back what the skill answered.
+BENCH_DATA_KEY = "b3" * 32
+
+
+def _evening(user: str, attributes: list[dict] | None = None) -> list[dict]:
+    """One household's evening: launch, names, two cards and the next, a hug, an
+    appreciation round with the journal (yes), one appreciation saved, the journal read."""
+    said = [("LaunchRequest", None, None),
+            ("IntentRequest", "SetNamesIntent",
+             {"firstName": slot("firstName", "Alex"), "secondName": slot("secondName", "Sam")}),
+            ("IntentRequest", "QuestionIntent",
+             {"category": slot("category", "silly", resolved_id="fun")}),
+            ("IntentRequest", "QuestionIntent", {"category": slot("category")}),
+            ("IntentRequest", "AMAZON.NextIntent", None),
+            ("IntentRequest", "HugIntent", {"duration": slot("duration", "PT20S")}),
+            ("IntentRequest", "AppreciationRoundIntent", None),
+            ("IntentRequest", "AMAZON.YesIntent", None),
+            ("IntentRequest", "ShareAppreciationIntent",
+             {"appreciation": slot("appreciation", "you made me tea this morning")}),
+            ("IntentRequest", "JournalIntent", None)]
+    carried = attributes or [{} for _ in said]
+    return [envelope(kind, intent, slots, user=user, attributes=attrs, new=step == 0)
+            for step, ((kind, intent, slots), attrs) in enumerate(zip(said, carried,
+                                                                      strict=True))]
+
+
+@cache
+def _evening_attributes() -> tuple[dict, ...]:
+    """What each request of the evening carries back: the evening played once through the
+    skill in process, under the servers' session key."""
+    from skill.app import build_skill, invoke
+    from skill.session import derive_key
+    from skill.store import Cipher
+    from skill.store.crypto import load_key
+    from skill.store.sqlite import SQLiteStore
+
+    key = load_key(BENCH_DATA_KEY)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(Path(tmp) / "evening.sqlite3", cipher=Cipher(key))
+        try:
+            skill = build_skill(store, session_key=derive_key(key))
+            carried, attributes = [], {}
+            for request in _evening("amzn1.ask.account.BENCH-EVENING"):
+                request["session"]["attributes"] = attributes
+                carried.append(attributes)
+                answer = invoke(skill, request)
+                ended = answer["response"].get("shouldEndSession") is not False
+                attributes = {} if ended else answer.get("sessionAttributes") or {}
+        finally:
+            store.close()
+    return tuple(carried)
+
+
 def closer_stream(user: str) -> list[dict]:
-    """One household's evening: every ritual the benchmark exercises, with the session
-    attributes Alexa would send back, so each request takes its real path (the round asks
-    for the journal, the yes answers it, the appreciation is saved and read back)."""
-    round_at = {"mode": "round"}
-    return [
-        envelope("LaunchRequest", user=user, new=True),
-        envelope(intent="SetNamesIntent", user=user,
-                 slots={"firstName": slot("firstName", "Alex"),
-                        "secondName": slot("secondName", "Sam")}),
-        envelope(intent="QuestionIntent", user=user,
-                 slots={"category": slot("category", "silly", resolved_id="fun")}),
-        envelope(intent="QuestionIntent", user=user, slots={"category": slot("category")}),
-        envelope(intent="AMAZON.NextIntent", user=user,
-                 attributes={"mode": "cards", "category": "any"}),
-        envelope(intent="HugIntent", user=user,
-                 slots={"duration": slot("duration", "PT20S")}),
-        envelope(intent="AppreciationRoundIntent", user=user),
-        envelope(intent="AMAZON.YesIntent", user=user,
-                 attributes={**round_at, "round_step": "optin"}),
-        envelope(intent="ShareAppreciationIntent", user=user,
-                 slots={"appreciation": slot("appreciation", "you made me tea this morning")},
-                 attributes={**round_at, "round_step": "first",
-                             "expecting": "ShareAppreciationIntent.appreciation"}),
-        envelope(intent="JournalIntent", user=user),
-    ]
+    """One household's evening, with the session attributes Alexa would send back, so each
+    request takes its real path (the round asks for the journal, the yes answers it, the
+    appreciation is saved and read back)."""
+    return _evening(user, list(_evening_attributes()))
 
 
 def minimal_stream(user: str) -> list[dict]:
@@ -164,14 +199,17 @@ def skill_cpu_us(stream, skill) -> float:
 def skill_costs() -> dict[str, float]:
     from bench.minimal_skill import minimal_skill
     from skill.app import build_skill
+    from skill.session import derive_key
     from skill.store import Cipher
-    from skill.store.crypto import new_key
+    from skill.store.crypto import load_key
     from skill.store.sqlite import SQLiteStore
 
+    key = load_key(BENCH_DATA_KEY)
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "cpu.sqlite3", cipher=Cipher(new_key()))
+        store = SQLiteStore(Path(tmp) / "cpu.sqlite3", cipher=Cipher(key))
         try:
-            return {"Closer Together": skill_cpu_us(closer_stream, build_skill(store)),
+            skill = build_skill(store, session_key=derive_key(key))
+            return {"Closer Together": skill_cpu_us(closer_stream, skill),
                     "Minimal skill": skill_cpu_us(minimal_stream, minimal_skill())}
         finally:
             store.close()
@@ -206,6 +244,7 @@ def main() -> int:
     (tmp / "root.pem").write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
     env = dict(os.environ, BENCH_CHAIN_PEM=str(tmp / "chain.pem"),
                BENCH_ROOT_PEM=str(tmp / "root.pem"), CLOSER_SKILL_IDS=SKILL_ID,
+               CLOSER_DATA_KEY=BENCH_DATA_KEY,
                PYTHONPATH=str(ROOT))
     shm = Path("/dev/shm")
     tmpfs = Path(tempfile.mkdtemp(prefix="closer-bench-", dir=shm)) if shm.is_dir() else tmp

@@ -13,7 +13,8 @@ imported on current OpenSSL, so their steps are written out here, and the SDK's 
 are stood in for by ours: both apps verify every request the same way.
 
 Environment: BENCH_CHAIN_PEM (leaf+intermediate PEM served for the s3.amazonaws.com URL),
-BENCH_ROOT_PEM (the trusted test root), CLOSER_DB (SQLite file), CLOSER_SKILL_IDS.
+BENCH_ROOT_PEM (the trusted test root), CLOSER_DB (SQLite file), CLOSER_SKILL_IDS,
+CLOSER_DATA_KEY (the key for names and appreciations, and the session attributes' key).
 Verification is on; only the certificate download is replaced by a file read.
 """
 
@@ -30,10 +31,11 @@ from flask import Flask, jsonify, request
 
 from bench.memory_store import MemoryStore
 from bench.minimal_skill import minimal_skill
-from skill.app import build_skill, configured_skill
+from skill.app import build_skill, configured_skill, data_key
 from skill.config import Config
 from skill.doors.verify import RequestVerifier, check_application_id
 from skill.doors.webhook import create_app
+from skill.session import derive_key
 from skill.store import open_store
 from skill.store.sqlite import SQLiteStore
 from tests.support.certs import file_verifier
@@ -54,13 +56,19 @@ def closer_unencrypted() -> Flask:
     """A measuring aid: ``closer()`` storing names and appreciations in plain text."""
     config = Config.from_env(verify=True)
     store = open_store(db_path=config.db_path)
-    return create_app(config, skill=build_skill(store), verifier=_verifier())
+    return create_app(config, skill=_skill(store, config), verifier=_verifier())
 
 
 def closer_in_memory() -> Flask:
     """A measuring aid, not the product: ``closer()`` with bench/memory_store.py's store."""
-    return create_app(Config.from_env(verify=True), skill=build_skill(MemoryStore()),
-                      verifier=_verifier())
+    config = Config.from_env(verify=True)
+    return create_app(config, skill=_skill(MemoryStore(), config), verifier=_verifier())
+
+
+def _skill(store: object, config: Config):
+    """The skill over another store, its session attributes signed as ``closer()`` signs
+    them (every worker shares the key, as every worker of the product does)."""
+    return build_skill(store, session_key=derive_key(data_key(config)))
 
 
 def closer_unlogged() -> Flask:

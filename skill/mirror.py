@@ -302,7 +302,20 @@ def _match(words: list[str], phrase: tuple[str, ...], at: int = 0) -> int:
 
 
 def _longest(words: list[str], phrases: tuple[tuple[str, ...], ...], at: int = 0) -> int:
+    if at >= len(words):
+        return 0
+    indexed = _BY_FIRST_WORD.get(id(phrases))
+    if indexed is not None and indexed[0] is phrases:  # only phrases starting with this word
+        phrases = indexed[1].get(words[at], ())
     return max((_match(words, p, at) for p in phrases), default=0)
+
+
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        if phrase:
+            index.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in index.items()}
 
 
 # --- Classifying ---
@@ -686,3 +699,10 @@ def _common(low: str) -> bool:
     """A word that is capitalised only because it opened the sentence."""
     return low in _NOT_VERBS | _FILLERS | _WH | _AUX | _ADVERBS | _CARRIERS or low in {
         "your", "my", "our", "it", "that", "this", "there", "what", "when", "dinner"}
+
+
+# The long phrase lists, indexed by first word: a round's answer is classified by trying
+# every list at every word, and a scan of each list took a tenth of a request's time.
+_BY_FIRST_WORD = {id(phrases): (phrases, _by_first_word(phrases)) for phrases in (
+    _HURTS, _NOTHINGS, _HURT_OPENINGS, _PASSES, _THINKING, _UNSURE, _REACTIONS, _PET_NAMES,
+    _SUBJECT_PHRASES)}
