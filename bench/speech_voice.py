@@ -55,14 +55,17 @@ EVENING = (
 
 def skill_answers() -> list[tuple[str, str]]:
     """(label, SSML) of the skill's answers to an evening's turns, from the skill in process."""
+    from closer.local import InProcess
+    from skill.app import build_skill
     from skill.store.sqlite import SQLiteStore
-    from speech.device import Device, InProcess
+    from speech.device import Device
     from speech.grammar import default_grammar
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "closer.sqlite3")
         try:
-            device = Device(InProcess(store), store.local_household_id(), default_grammar())
+            door = InProcess(build_skill(store), store)
+            device = Device(door, store.local_household_id(), default_grammar())
             answers = [("welcome", device.launch().ssml)]
             for label, said in EVENING:
                 reply = device.hear(said)
