@@ -35,7 +35,7 @@ def decide(grammar: Grammar, transcript: Transcript, *, expecting: str | None = 
     parse = grammar.parse(transcript.text, expecting=expecting)
     if parse is None or parse.intent == "AMAZON.FallbackIntent":
         return out
-    if not free and parse.intent in {i for i, _ in grammar.language.free_text_slots()}:
+    if not free and parse.intent in grammar.language.free_text_intents():
         # Free text is heard only when it was asked for: unasked, an open transcript of a
         # few words ("thanks for the tea" heard as "thanks for thirty") is no request.
         return out

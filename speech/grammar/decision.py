@@ -99,7 +99,7 @@ Without these rules the fitted model acted on more out-of-domain
 def _plausible(grammar: Grammar, parse: Parse, signals: dict[str, float]) -> bool:
     if not (signals["exact"] or signals["agree_intent"]):
         return False
-    if parse.intent in {intent for intent, _ in grammar.language.free_text_slots()}:
+    if parse.intent in grammar.language.free_text_intents():
         return False  # free text is heard when asked for, on its own turn, never as a command
     return parse.intent != NAMES_INTENT or bool(signals["agree_slots"])
 

@@ -42,6 +42,10 @@ class Language:
         return {(i.name, s) for i in self.intents.values()
                 for s, kind in i.slots.items() if kind == SEARCH_QUERY}
 
+    def free_text_intents(self) -> set[str]:
+        """Intents that carry free text (an appreciation): heard only when asked for."""
+        return {intent for intent, _ in self.free_text_slots()}
+
 
 def normalize_sample(sample: str) -> str:
     """A sample's words normalized as input text is; {slot} references kept."""
